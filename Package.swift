@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Swift target shares (swift-nio's "standard cross-repo settings").
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "medflow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MedFlow", targets: ["MedFlow"]),
+        .executable(name: "medflow", targets: ["medflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+
+        // MARK: - Stages
+        .target(name: "FlowModel", swiftSettings: swiftSettings),
+        .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
+        .target(name: "Flows", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
+        .target(name: "Output", dependencies: ["FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
+        .target(name: "MedFlow", dependencies: ["FlowModel", "Ingest", "Flows", "Output"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "medflow",
+            dependencies: ["MedFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "FlowModelTests", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "OutputTests", dependencies: ["Output", "FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MedFlowTests",
+            dependencies: ["MedFlow", "Ingest", "Flows", "Output", "FlowModel"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

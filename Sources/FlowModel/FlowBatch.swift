@@ -1,0 +1,119 @@
+/// Finished flows as structure-of-arrays columns, the unit handed from the flow stage to detectors
+/// and writers. Column `i` of every array belongs to flow `i`; see ``FlowRecord`` for each field.
+public struct FlowBatch: Sendable {
+    /// Initiator address, first 64 bits.
+    public var srcHigh: [UInt64] = []
+    /// Initiator address, last 64 bits.
+    public var srcLow: [UInt64] = []
+    /// Responder address, first 64 bits.
+    public var dstHigh: [UInt64] = []
+    /// Responder address, last 64 bits.
+    public var dstLow: [UInt64] = []
+    /// Initiator port.
+    public var srcPort: [UInt16] = []
+    /// Responder port.
+    public var dstPort: [UInt16] = []
+    /// IP protocol number.
+    public var proto: [UInt8] = []
+    /// ``FlowRecord/Flags`` bits.
+    public var flags: [UInt8] = []
+    /// First packet time, ns.
+    public var firstSeen: [Int64] = []
+    /// Last packet time, ns.
+    public var lastSeen: [Int64] = []
+    /// Initiator packets.
+    public var packetsOut: [UInt64] = []
+    /// Initiator bytes.
+    public var bytesOut: [UInt64] = []
+    /// Responder packets.
+    public var packetsIn: [UInt64] = []
+    /// Responder bytes.
+    public var bytesIn: [UInt64] = []
+    /// Initiator TCP flags.
+    public var tcpFlagsOut: [UInt8] = []
+    /// Responder TCP flags.
+    public var tcpFlagsIn: [UInt8] = []
+    /// ``FlowRecord/EndReason`` raw values.
+    public var endReason: [UInt8] = []
+
+    /// Creates an empty batch.
+    public init() {}
+
+    /// Creates a batch holding `records`, in order.
+    public init(_ records: some Sequence<FlowRecord>) {
+        for record in records { append(record) }
+    }
+
+    /// The number of flows.
+    @inlinable
+    public var count: Int { firstSeen.count }
+
+    /// Whether the batch holds no flow.
+    @inlinable
+    public var isEmpty: Bool { firstSeen.isEmpty }
+
+    /// Appends one flow to every column.
+    public mutating func append(_ record: FlowRecord) {
+        srcHigh.append(record.src.high)
+        srcLow.append(record.src.low)
+        dstHigh.append(record.dst.high)
+        dstLow.append(record.dst.low)
+        srcPort.append(record.srcPort)
+        dstPort.append(record.dstPort)
+        proto.append(record.proto)
+        flags.append(record.flags.rawValue)
+        firstSeen.append(record.firstSeen)
+        lastSeen.append(record.lastSeen)
+        packetsOut.append(record.packetsOut)
+        bytesOut.append(record.bytesOut)
+        packetsIn.append(record.packetsIn)
+        bytesIn.append(record.bytesIn)
+        tcpFlagsOut.append(record.tcpFlagsOut)
+        tcpFlagsIn.append(record.tcpFlagsIn)
+        endReason.append(record.endReason.rawValue)
+    }
+
+    /// Appends every flow of `other`.
+    public mutating func append(contentsOf other: FlowBatch) {
+        srcHigh += other.srcHigh
+        srcLow += other.srcLow
+        dstHigh += other.dstHigh
+        dstLow += other.dstLow
+        srcPort += other.srcPort
+        dstPort += other.dstPort
+        proto += other.proto
+        flags += other.flags
+        firstSeen += other.firstSeen
+        lastSeen += other.lastSeen
+        packetsOut += other.packetsOut
+        bytesOut += other.bytesOut
+        packetsIn += other.packetsIn
+        bytesIn += other.bytesIn
+        tcpFlagsOut += other.tcpFlagsOut
+        tcpFlagsIn += other.tcpFlagsIn
+        endReason += other.endReason
+    }
+
+    /// Empties every column, keeping storage.
+    public mutating func removeAll() {
+        self = FlowBatch()
+    }
+
+    /// Flow `index` as one value.
+    public subscript(index: Int) -> FlowRecord {
+        FlowRecord(
+            src: IPAddress(high: srcHigh[index], low: srcLow[index]),
+            dst: IPAddress(high: dstHigh[index], low: dstLow[index]),
+            srcPort: srcPort[index], dstPort: dstPort[index], proto: proto[index],
+            flags: FlowRecord.Flags(rawValue: flags[index]),
+            firstSeen: firstSeen[index], lastSeen: lastSeen[index],
+            packetsOut: packetsOut[index], bytesOut: bytesOut[index],
+            packetsIn: packetsIn[index], bytesIn: bytesIn[index],
+            tcpFlagsOut: tcpFlagsOut[index], tcpFlagsIn: tcpFlagsIn[index],
+            endReason: FlowRecord.EndReason(rawValue: endReason[index]) ?? .endOfInput
+        )
+    }
+
+    /// Every flow as values, in order.
+    public var records: [FlowRecord] { (0..<count).map { self[$0] } }
+}
