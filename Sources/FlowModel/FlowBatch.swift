@@ -117,3 +117,16 @@ public struct FlowBatch: Sendable {
     /// Every flow as values, in order.
     public var records: [FlowRecord] { (0..<count).map { self[$0] } }
 }
+
+extension FlowBatch {
+    /// The flows reordered by first-seen time (ties by last-seen time, then by position), a stable order
+    /// that does not depend on how flows were sharded.
+    public func sortedByFirstSeen() -> FlowBatch {
+        let order = (0..<count).sorted {
+            (firstSeen[$0], lastSeen[$0], srcLow[$0], srcPort[$0], $0) < (firstSeen[$1], lastSeen[$1], srcLow[$1], srcPort[$1], $1)
+        }
+        var sorted = FlowBatch()
+        for index in order { sorted.append(self[index]) }
+        return sorted
+    }
+}

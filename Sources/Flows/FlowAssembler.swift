@@ -1,0 +1,77 @@
+public import FlowModel
+internal import Dispatch
+
+/// Turns batches of packets into flows with one ``FlowTable`` per shard, the shards updated concurrently.
+///
+/// A packet's shard comes from the hash of its unordered address pair, so both directions and every
+/// fragment of a datagram meet in one shard, and each shard sees its packets in capture order. Shard `i`
+/// is touched only by the worker running shard `i`: no locks on the hot path.
+public final class FlowAssembler {
+    private let tables: [FlowTable]
+    /// The flow configuration in force.
+    public let configuration: FlowConfiguration
+
+    /// Creates an assembler.
+    ///
+    /// - Parameters:
+    ///   - configuration: Timeouts.
+    ///   - shards: The number of independent tables (and concurrent workers), 1–255.
+    public init(configuration: FlowConfiguration = FlowConfiguration(), shards: Int = 1) {
+        precondition((1...255).contains(shards), "shards must be 1...255")
+        self.configuration = configuration
+        tables = (0..<shards).map { _ in FlowTable(configuration: configuration) }
+    }
+
+    /// The number of shards.
+    public var shardCount: Int { tables.count }
+
+    /// The number of flows currently open.
+    public var openFlows: Int { tables.reduce(0) { $0 + $1.liveCount } }
+
+    /// The shard of every packet of `batch`. Pure: decoding workers call it concurrently.
+    public func shardIndices(for batch: PacketBatch) -> [UInt8] {
+        let shards = UInt64(tables.count)
+        if shards == 1 { return [UInt8](repeating: 0, count: batch.count) }
+        var result = [UInt8](repeating: 0, count: batch.count)
+        for i in 0..<batch.count {
+            let h = FlowHash.pair(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i])
+            result[i] = UInt8(truncatingIfNeeded: (h >> 32) % shards)
+        }
+        return result
+    }
+
+    /// Adds `batches` (in capture order) and returns the flows that ended meanwhile, by first-seen time.
+    ///
+    /// - Parameters:
+    ///   - batches: Decoded packets, in order.
+    ///   - shardIndices: ``shardIndices(for:)`` of each batch.
+    public func add(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> FlowBatch {
+        precondition(batches.count == shardIndices.count)
+        nonisolated(unsafe) let tables = self.tables  // invariant: worker `shard` touches tables[shard] only
+        if tables.count == 1 {
+            for (batch, shards) in zip(batches, shardIndices) { tables[0].add(batch, shardOf: shards, shard: 0) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: tables.count) { shard in
+                for (batch, shards) in zip(batches, shardIndices) {
+                    tables[shard].add(batch, shardOf: shards, shard: UInt8(shard))
+                }
+            }
+        }
+        return drain()
+    }
+
+    /// Ends every open flow (the input is over) and returns them.
+    public func finish() -> FlowBatch {
+        for table in tables { table.finish() }
+        return drain()
+    }
+
+    private func drain() -> FlowBatch {
+        var result = FlowBatch()
+        for table in tables where !table.finished.isEmpty {
+            result.append(contentsOf: table.finished)
+            table.finished.removeAll()
+        }
+        return tables.count == 1 && result.count < 2 ? result : result.sortedByFirstSeen()
+    }
+}

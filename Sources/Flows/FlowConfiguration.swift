@@ -1,0 +1,32 @@
+/// Timeouts and limits of flow assembly, like a flow exporter's.
+public struct FlowConfiguration: Sendable, Hashable {
+    /// A UDP, ICMP or other non-TCP flow ends after this long without a packet (ns).
+    public var idleTimeout: Int64
+    /// A TCP flow without FIN or RST ends after this long without a packet (ns).
+    public var tcpIdleTimeout: Int64
+    /// A flow longer than this is cut; the next piece is marked as a continuation (ns).
+    public var activeTimeout: Int64
+    /// After FIN from both sides or a RST, packets of the same 5-tuple within this time still belong to
+    /// the connection (final ACKs, retransmitted FINs); a SYN always starts a new connection (ns).
+    public var tcpCloseLinger: Int64
+
+    /// Creates a configuration; times are in seconds.
+    ///
+    /// - Parameters:
+    ///   - idleTimeout: Idle timeout of non-TCP flows (default 60 s, nfpcapd's inactive timeout).
+    ///   - tcpIdleTimeout: Idle timeout of TCP flows (default 300 s).
+    ///   - activeTimeout: Active timeout (default 1800 s, Cisco's default).
+    ///   - tcpCloseLinger: Linger after a TCP close (default 10 s).
+    public init(idleTimeout: Double = 60, tcpIdleTimeout: Double = 300, activeTimeout: Double = 1800,
+                tcpCloseLinger: Double = 10) {
+        self.idleTimeout = Int64(idleTimeout * 1e9)
+        self.tcpIdleTimeout = Int64(tcpIdleTimeout * 1e9)
+        self.activeTimeout = Int64(activeTimeout * 1e9)
+        self.tcpCloseLinger = Int64(tcpCloseLinger * 1e9)
+    }
+
+    /// How often (in capture time) a shard sweeps its table for ended flows.
+    var sweepInterval: Int64 {
+        max(1_000_000_000, min(idleTimeout, tcpIdleTimeout, tcpCloseLinger) / 2)
+    }
+}

@@ -1,0 +1,146 @@
+public import FlowModel
+
+/// Memory that ``RecordChunk``s point into: a mapped file or a heap buffer, released when the last
+/// chunk referring to it goes away.
+public final class ChunkStorage: @unchecked Sendable {
+    // @unchecked: the bytes are written once, before any chunk is handed out, and only read after.
+    let base: UnsafeMutableRawPointer?
+    let count: Int
+    private let release: Release
+
+    enum Release { case unmap, free, none }
+
+    init(base: UnsafeMutableRawPointer?, count: Int, release: Release) {
+        self.base = base
+        self.count = count
+        self.release = release
+    }
+
+    /// Allocates `count` bytes on the heap.
+    static func allocate(_ count: Int) -> ChunkStorage {
+        ChunkStorage(base: UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16), count: count,
+                     release: .free)
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    deinit {
+        switch release {
+        case .unmap: if let base { unmapFile(base, count) }
+        case .free: base?.deallocate()
+        case .none: break
+        }
+    }
+}
+
+/// A run of whole classic-pcap records in memory, the unit of parallel decoding.
+///
+/// Every capture reader produces these: the mapped-file reader points into the mapping, the streaming
+/// reader into decompressed buffers, the libpcap reader into records it rewrote in native byte order with
+/// nanosecond timestamps. So one loop decodes every input.
+public struct RecordChunk: Sendable {
+    /// The memory the records live in.
+    public let storage: ChunkStorage
+    /// The records' byte range inside ``storage``.
+    public let range: Range<Int>
+    /// How to read the record headers.
+    public let header: PcapFileHeader
+    /// Offset of the first record in the file (in the decompressed stream for compressed inputs).
+    public let fileOffset: Int
+    /// The number of records in the chunk.
+    public let recordCount: Int
+
+    /// The records' bytes.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage.bytes[range]) }
+
+    /// Decodes every record into `batch`.
+    ///
+    /// - Parameters:
+    ///   - decoder: The decoder for the chunk's link type.
+    ///   - filter: A compiled BPF filter; records it rejects are counted in `filteredOut` and skipped.
+    ///   - batch: Receives one row per decoded packet.
+    ///   - counters: Updated for every record the filter lets through.
+    ///   - filteredOut: Incremented for every record the filter rejects.
+    public func decode(
+        with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
+        counters: inout DecodeCounters, filteredOut: inout UInt64
+    ) {
+        let bytes = self.bytes
+        let header = self.header
+        var offset = 0
+        let end = bytes.count
+        while offset &+ PcapFileHeader.recordHeaderSize <= end {
+            let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: offset)
+            let dataStart = offset &+ PcapFileHeader.recordHeaderSize
+            let capturedLength = min(Int(captured), end &- dataStart)  // scanning guaranteed it fits
+            let frame = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart &+ capturedLength)])
+            offset = dataStart &+ capturedLength
+            let wireLength = max(original, captured)
+            if let filter, !filter.matches(frame: frame, wireLength: wireLength) {
+                filteredOut &+= 1
+                continue
+            }
+            decoder.decode(
+                frame: frame, wireLength: wireLength,
+                timestamp: header.timestamp(seconds: seconds, fraction: fraction),
+                into: &batch, counters: &counters)
+        }
+    }
+
+    /// The timestamp of the first record, if any.
+    public var firstTimestamp: Int64? {
+        let bytes = self.bytes
+        guard bytes.count >= PcapFileHeader.recordHeaderSize else { return nil }
+        let (seconds, fraction, _, _) = header.recordHeader(bytes, at: 0)
+        return header.timestamp(seconds: seconds, fraction: fraction)
+    }
+}
+
+/// Where a walk over record headers stopped.
+struct RecordScan {
+    /// Offset just past the last whole record taken.
+    var end: Int
+    /// Whole records taken.
+    var records: Int
+    /// Whether the walk stopped at a record that does not fit in the bytes given.
+    var stoppedAtPartialRecord: Bool
+}
+
+extension PcapFileHeader {
+    /// Walks whole records in `bytes` from `start` until at least `targetBytes` are taken or the bytes end.
+    ///
+    /// - Parameters:
+    ///   - bytes: Record data.
+    ///   - start: Offset of a record header in `bytes`.
+    ///   - targetBytes: Stop once this many bytes of whole records are taken.
+    ///   - baseOffset: The file offset of `bytes[0]`, for error messages.
+    /// - Throws: `ParseError.invalidLength` for a record whose captured length is impossible.
+    func scanRecords(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, targetBytes: Int, baseOffset: Int
+    ) throws(ParseError) -> RecordScan {
+        var offset = start
+        var records = 0
+        let end = bytes.count
+        let limit = Self.maximumRecordLength
+        while offset &- start < targetBytes {
+            guard offset &+ Self.recordHeaderSize <= end else {
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end)
+            }
+            let (_, fraction, captured, _) = recordHeader(bytes, at: offset)
+            guard captured <= limit else {
+                throw .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured))
+            }
+            guard fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else {
+                throw .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction",
+                                     value: Int(fraction))
+            }
+            let next = offset &+ Self.recordHeaderSize &+ Int(captured)
+            guard next <= end else {
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: true)
+            }
+            offset = next
+            records &+= 1
+        }
+        return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false)
+    }
+}

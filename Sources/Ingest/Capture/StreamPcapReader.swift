@@ -1,0 +1,82 @@
+/// Reads a classic pcap file from a ``ByteStream`` (a decompressing one, typically) into heap chunks of
+/// whole records, never holding more than one chunk and a partial record at a time.
+public final class StreamPcapReader: CaptureReader {
+    /// The parsed file header.
+    public let header: PcapFileHeader
+    private var stream: any ByteStream
+    private var leftover: [UInt8] = []
+    /// Offset in the (decompressed) stream of the first byte of `leftover`.
+    private var streamOffset = PcapFileHeader.size
+    private var ended = false
+    /// Non-fatal problems found so far.
+    public private(set) var warnings: [ParseError] = []
+
+    /// Reads the file header from `stream`.
+    ///
+    /// - Throws: `ParseError` when the stream ends before 24 bytes or does not start with a pcap header.
+    public init(stream: any ByteStream) throws(ParseError) {
+        self.stream = stream
+        var stream = stream
+        let head = UnsafeMutableRawBufferPointer.allocate(byteCount: PcapFileHeader.size, alignment: 8)
+        defer { head.deallocate() }
+        let count = try readFully(&stream, into: head)
+        header = try PcapFileHeader(parsing: UnsafeRawBufferPointer(rebasing: head[..<count]))
+    }
+
+    /// The link type of every record.
+    public var linkType: LinkType { header.linkType }
+    /// Always `pcap`.
+    public var formatName: String { "pcap" }
+
+    /// Returns the next run of whole records of about `targetBytes` bytes.
+    public func nextChunk(targetBytes: Int) throws(ParseError) -> RecordChunk? {
+        var capacity = max(targetBytes, PcapFileHeader.recordHeaderSize)
+        while true {
+            if ended && leftover.isEmpty { return nil }
+            capacity = max(capacity, leftover.count + PcapFileHeader.recordHeaderSize)
+            let storage = ChunkStorage.allocate(capacity)
+            let buffer = UnsafeMutableRawBufferPointer(start: storage.base, count: capacity)
+            leftover.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            var filled = leftover.count
+            if !ended {
+                filled += try readFully(&stream, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                if filled < capacity { ended = true }
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled])
+            let scan = try header.scanRecords(bytes, from: 0, targetBytes: .max, baseOffset: streamOffset)
+            if scan.records > 0 {
+                leftover = Array(bytes[scan.end...])
+                let chunk = RecordChunk(storage: storage, range: 0..<scan.end, header: header,
+                                        fileOffset: streamOffset, recordCount: scan.records)
+                streamOffset += scan.end
+                return chunk
+            }
+            leftover = Array(bytes)
+            if ended {
+                // A record cut off by the end of the stream.
+                let need = needed(for: bytes)
+                warnings.append(.truncated(offset: streamOffset, needed: need, available: bytes.count))
+                leftover = []
+                return nil
+            }
+            capacity = max(capacity * 2, needed(for: bytes))  // one record larger than the buffer
+        }
+    }
+
+    private func needed(for bytes: UnsafeRawBufferPointer) -> Int {
+        guard bytes.count >= PcapFileHeader.recordHeaderSize else { return PcapFileHeader.recordHeaderSize }
+        let (_, _, captured, _) = header.recordHeader(bytes, at: 0)
+        return PcapFileHeader.recordHeaderSize + Int(captured)
+    }
+}
+
+/// Reads from `stream` until `buffer` is full or the stream ends; returns the bytes read.
+func readFully(_ stream: inout any ByteStream, into buffer: UnsafeMutableRawBufferPointer) throws(ParseError) -> Int {
+    var filled = 0
+    while filled < buffer.count {
+        let count = try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+        if count == 0 { break }
+        filled += count
+    }
+    return filled
+}

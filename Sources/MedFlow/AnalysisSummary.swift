@@ -1,0 +1,134 @@
+public import Foundation
+import FlowModel
+import Ingest
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// The content of `summary.json`: what was read, what was skipped, what was written, how fast.
+public struct AnalysisSummary: Codable, Sendable {
+    /// One input file.
+    public struct Input: Codable, Sendable {
+        public var path: String
+        public var format: String
+        public var compression: String
+        public var linkType: String
+        public var fileBytes: UInt64
+        /// Records in the file (before `--filter`).
+        public var packets: UInt64
+        /// Wire bytes of the records that passed the filter.
+        public var bytes: UInt64
+        public var firstSeen: String?
+        public var lastSeen: String?
+        public var warnings: [String]
+    }
+
+    /// Totals over all inputs.
+    public struct Totals: Codable, Sendable {
+        public var files: Int
+        /// Records read.
+        public var packets: UInt64
+        /// Wire bytes of the records that passed the filter.
+        public var bytes: UInt64
+        /// Records the `--filter` expression rejected.
+        public var filteredOut: UInt64
+        /// Packets decoded as IP.
+        public var ipPackets: UInt64
+        /// Non-IP frames (ARP, EAPOL, …), kept as link-layer flows.
+        public var linkFrames: UInt64
+        /// Flows written or analysed.
+        public var flows: UInt64
+        /// Packets and bytes inside those flows.
+        public var flowPackets: UInt64
+        public var flowBytes: UInt64
+    }
+
+    /// Packets that could not be decoded and were skipped.
+    public struct Skipped: Codable, Sendable {
+        /// Captured bytes ended before the headers.
+        public var tooShort: UInt64
+        /// Header fields inconsistent.
+        public var malformed: UInt64
+        /// Wire bytes of the skipped packets.
+        public var bytes: UInt64
+    }
+
+    /// Seconds per stage.
+    public struct Timings: Codable, Sendable {
+        public var wall: Double
+        public var decode: Double
+        public var flows: Double
+        public var output: Double
+    }
+
+    /// Rates over the wall time.
+    public struct Throughput: Codable, Sendable {
+        public var packetsPerS: Double
+        public var inputBytesPerS: Double
+    }
+
+    public var medflowVersion: String
+    public var command: String
+    public var startedAt: String
+    public var inputs: [Input]
+    public var totals: Totals
+    public var skipped: Skipped
+    public var warnings: [String]
+    public var timingsS: Timings
+    public var throughput: Throughput
+    /// The process's peak resident set size.
+    public var peakRssBytes: UInt64
+    /// The options in force.
+    public var options: [String: String]
+    /// Files written, by kind (`flows`, `summary`).
+    public var outputs: [String: String]
+
+    /// Builds the summary of a finished run.
+    init(command: String, startedAt: Date, report: PipelineReport, options: [String: String], outputs: [String: String]) {
+        medflowVersion = MedFlowVersion.current
+        self.command = command
+        self.startedAt = Timestamp(nanoseconds: Int64(startedAt.timeIntervalSince1970 * 1e9)).rfc3339
+        inputs = report.inputs.map {
+            Input(path: $0.path, format: $0.format, compression: $0.compression, linkType: $0.linkType,
+                  fileBytes: $0.fileBytes, packets: $0.records, bytes: $0.wireBytes,
+                  firstSeen: $0.firstSeen.map { Timestamp(nanoseconds: $0).rfc3339 },
+                  lastSeen: $0.lastSeen.map { Timestamp(nanoseconds: $0).rfc3339 }, warnings: $0.warnings)
+        }
+        let decode = report.decode
+        totals = Totals(files: report.inputs.count, packets: report.inputs.reduce(0) { $0 + $1.records },
+                        bytes: decode.wireBytes, filteredOut: report.filteredOut, ipPackets: decode.ipPackets,
+                        linkFrames: decode.linkFrames, flows: report.flows, flowPackets: report.flowPackets,
+                        flowBytes: report.flowBytes)
+        skipped = Skipped(tooShort: decode.tooShort, malformed: decode.malformed, bytes: decode.skippedBytes)
+        warnings = report.inputs.flatMap(\.warnings)
+        timingsS = Timings(wall: report.wallSeconds, decode: report.decodeSeconds, flows: report.flowSeconds,
+                           output: report.sinkSeconds)
+        let wall = max(report.wallSeconds, 1e-9)
+        throughput = Throughput(packetsPerS: Double(totals.packets) / wall,
+                                inputBytesPerS: Double(report.inputBytes) / wall)
+        peakRssBytes = peakResidentSetSize()
+        self.options = options
+        self.outputs = outputs
+    }
+
+    /// The summary as pretty-printed JSON with snake_case keys.
+    public func jsonData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return ((try? encoder.encode(self)) ?? Data()) + Data("\n".utf8)
+    }
+}
+
+/// The process's peak resident set size in bytes (`getrusage`).
+func peakResidentSetSize() -> UInt64 {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return UInt64(max(0, usage.ru_maxrss)) * 1024  // kilobytes on Linux
+}
+
+/// The version of medflow.
+public enum MedFlowVersion {
+    /// The version string written to summaries and printed by `--version`.
+    public static let current = "0.1.0"
+}

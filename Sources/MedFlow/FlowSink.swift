@@ -1,0 +1,56 @@
+public import FlowModel
+public import Output
+
+/// A consumer of finished flows: a result writer or a detector. Called on one thread, in order.
+public protocol FlowSink: AnyObject {
+    /// Takes the flows that ended in one pipeline step.
+    func consume(_ flows: FlowBatch) throws(AnalysisError)
+    /// Called once after the last flows; writers close their files here.
+    func finish() throws(AnalysisError)
+}
+
+/// Writes every flow to one file as NDJSON or CSV, compressed as asked.
+public final class FlowFileWriter: FlowSink {
+    private let file: OutputFile
+    private var encoder: RecordEncoder
+    /// The number of flows written.
+    public private(set) var flowsWritten = 0
+
+    /// Creates the file (under a temporary name until ``finish()``).
+    ///
+    /// - Parameters:
+    ///   - path: The final path.
+    ///   - format: NDJSON or CSV.
+    ///   - compression: zstd, lz4 or none.
+    public init(path: String, format: OutputFormat, compression: OutputCompression) throws(AnalysisError) {
+        do {
+            file = try OutputFile(path: path, compression: compression)
+        } catch {
+            throw .output(error)
+        }
+        encoder = RecordEncoder(format: format)
+        encoder.header(FlowBatch.fieldNames)
+    }
+
+    /// The final path of the file.
+    public var path: String { file.path }
+
+    /// Encodes and writes `flows`.
+    public func consume(_ flows: FlowBatch) throws(AnalysisError) {
+        flows.encode(into: &encoder)
+        flowsWritten += flows.count
+        if encoder.bytes.count >= 1 << 20 { try flush() }
+    }
+
+    /// Writes what is left and closes the file under its final name.
+    public func finish() throws(AnalysisError) {
+        try flush()
+        do { try file.close() } catch { throw .output(error) }
+    }
+
+    private func flush() throws(AnalysisError) {
+        guard !encoder.bytes.isEmpty else { return }
+        do { try file.write(encoder.bytes) } catch { throw .output(error) }
+        encoder.bytes.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,217 @@
+import FlowModel
+public import Flows
+import Ingest
+internal import Dispatch
+internal import Foundation
+
+/// Options of a pipeline run.
+public struct PipelineOptions: Sendable {
+    /// Files, directories and patterns to read.
+    public var inputs: [String]
+    /// A BPF expression applied to every capture input.
+    public var filter: String?
+    /// Concurrent workers (decoding and flow shards).
+    public var workers: Int
+    /// Flow timeouts.
+    public var flows: FlowConfiguration
+    /// Bytes of records per decoding task.
+    public var chunkBytes: Int
+
+    /// Creates options; `workers` defaults to the core count.
+    public init(inputs: [String], filter: String? = nil, workers: Int? = nil,
+                flows: FlowConfiguration = FlowConfiguration(), chunkBytes: Int = 4 << 20) {
+        self.inputs = inputs
+        self.filter = filter
+        self.workers = max(1, min(255, workers ?? ProcessInfo.processInfo.activeProcessorCount))
+        self.flows = flows
+        self.chunkBytes = chunkBytes
+    }
+}
+
+/// Reads inputs, decodes packets and assembles flows, handing finished flows to sinks.
+///
+/// Each step reads up to two chunks per worker from the current file, decodes them concurrently (one
+/// task per chunk), then updates the flow shards concurrently (one task per shard), then passes the
+/// flows that ended to the sinks. Files are processed one after another in order of their first
+/// timestamp, so a rotated archive is one timeline.
+public final class Pipeline {
+    private let options: PipelineOptions
+    private let assembler: FlowAssembler
+    private var filters: [LinkType: PacketFilter] = [:]
+
+    /// Creates a pipeline.
+    public init(options: PipelineOptions) {
+        self.options = options
+        assembler = FlowAssembler(configuration: options.flows, shards: options.workers)
+    }
+
+    /// Runs to the end of the inputs.
+    ///
+    /// - Parameters:
+    ///   - sinks: Receive every finished flow batch, in order.
+    ///   - progress: Called after each step.
+    public func run(sinks: [any FlowSink], progress: ((ProgressSnapshot) -> Void)? = nil) throws(AnalysisError) -> PipelineReport {
+        let start = DispatchTime.now()
+        var report = PipelineReport()
+        let paths: [String]
+        do { paths = try InputPaths.expand(options.inputs) } catch { throw .input(error) }
+        guard !paths.isEmpty else { throw .usage("no input files") }
+        let ordered = try orderByFirstTimestamp(paths)
+        var packetsSoFar: UInt64 = 0, bytesSoFar: UInt64 = 0
+        for (index, path) in ordered.enumerated() {
+            var input = try process(path, report: &report, sinks: sinks) { packets, bytes in
+                progress?(ProgressSnapshot(filesDone: index, filesTotal: ordered.count, packets: packetsSoFar + packets,
+                                           bytes: bytesSoFar + bytes, elapsed: seconds(since: start)))
+            }
+            packetsSoFar += input.records
+            bytesSoFar += input.fileBytes
+            input.warnings = input.warnings.map { "\(path): \($0)" }
+            report.inputs.append(input)
+        }
+        let tail = measure(&report.flowSeconds) { assembler.finish() }
+        try deliver(tail, to: sinks, report: &report)
+        try measure(&report.sinkSeconds) { () throws(AnalysisError) in for sink in sinks { try sink.finish() } }
+        report.wallSeconds = seconds(since: start)
+        return report
+    }
+
+    /// Opens each file, reads its first record's time, and sorts (files without records last).
+    private func orderByFirstTimestamp(_ paths: [String]) throws(AnalysisError) -> [String] {
+        guard paths.count > 1 else { return paths }
+        var keyed: [(Int64, Int, String)] = []
+        for (index, path) in paths.enumerated() {
+            do {
+                let reader = try CaptureFile.open(path: path)
+                let first = try reader.nextChunk(targetBytes: 1)?.firstTimestamp
+                keyed.append((first ?? .max, index, path))
+            } catch {
+                throw .input(InputError(path: path, underlying: error))
+            }
+        }
+        return keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+    }
+
+    private func process(_ path: String, report: inout PipelineReport, sinks: [any FlowSink],
+                         progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
+        let reader: any CaptureReader
+        do { reader = try CaptureFile.open(path: path) } catch { throw .input(InputError(path: path, underlying: error)) }
+        let filter = try compiledFilter(for: reader.linkType)
+        let decoder = PacketDecoder(linkType: reader.linkType)
+        var input = InputReport(path: path, format: reader.formatName, compression: compressionName(path),
+                                linkType: reader.linkType.description, fileBytes: fileSize(path))
+        let perStep = options.workers == 1 ? 1 : options.workers * 2
+        var decodedBytes: UInt64 = 0
+        while true {
+            var chunks: [RecordChunk] = []
+            do {
+                let readStart = DispatchTime.now()
+                while chunks.count < perStep, let chunk = try reader.nextChunk(targetBytes: options.chunkBytes) {
+                    chunks.append(chunk)
+                }
+                report.decodeSeconds += seconds(since: readStart)
+            } catch {
+                throw .input(InputError(path: path, underlying: error))
+            }
+            if chunks.isEmpty { break }
+            let decoded = measure(&report.decodeSeconds) { decode(chunks, decoder: decoder, filter: filter) }
+            for (chunk, result) in zip(chunks, decoded) {
+                input.records += UInt64(chunk.recordCount)
+                decodedBytes += UInt64(chunk.range.count)
+                input.wireBytes += result.counters.wireBytes
+                report.decode.merge(result.counters)
+                report.filteredOut += result.filteredOut
+                if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
+                if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
+            }
+            let flows = measure(&report.flowSeconds) {
+                assembler.add(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
+            }
+            try deliver(flows, to: sinks, report: &report)
+            progress(input.records, decodedBytes)
+        }
+        input.warnings = reader.warnings.map(\.description)
+        report.inputBytes += input.fileBytes
+        return input
+    }
+
+    /// One decoded chunk.
+    struct Decoded: Sendable {
+        var batch = PacketBatch()
+        var shards: [UInt8] = []
+        var counters = DecodeCounters()
+        var filteredOut: UInt64 = 0
+    }
+
+    /// Decodes `chunks` concurrently, one task per chunk.
+    private func decode(_ chunks: [RecordChunk], decoder: PacketDecoder, filter: PacketFilter?) -> [Decoded] {
+        let results = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: chunks.count)
+        results.initialize(repeating: Decoded())
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let output = results  // invariant: task i writes output[i] only
+        nonisolated(unsafe) let assembler = self.assembler  // shardIndices(for:) only reads immutable state
+        let work: @Sendable (Int) -> Void = { i in
+            var item = Decoded()
+            item.batch.reserveCapacity(chunks[i].recordCount)
+            chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
+                             filteredOut: &item.filteredOut)
+            item.shards = assembler.shardIndices(for: item.batch)
+            output[i] = item
+        }
+        if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
+        return Array(results)
+    }
+
+    private func deliver(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
+        guard !flows.isEmpty else { return }
+        report.flows += UInt64(flows.count)
+        for i in 0..<flows.count {
+            report.flowPackets += flows.packetsOut[i] &+ flows.packetsIn[i]
+            report.flowBytes += flows.bytesOut[i] &+ flows.bytesIn[i]
+        }
+        let start = DispatchTime.now()
+        defer { report.sinkSeconds += seconds(since: start) }
+        for sink in sinks { try sink.consume(flows) }
+    }
+
+    private func compiledFilter(for linkType: LinkType) throws(AnalysisError) -> PacketFilter? {
+        guard let expression = options.filter else { return nil }
+        if let filter = filters[linkType] { return filter }
+        do {
+            let filter = try PacketFilter(expression: expression, linkType: linkType)
+            filters[linkType] = filter
+            return filter
+        } catch {
+            throw .filter(error)
+        }
+    }
+}
+
+/// Seconds elapsed since `start`.
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// Runs `body`, adding its duration to `total`.
+func measure<T, E: Error>(_ total: inout Double, _ body: () throws(E) -> T) throws(E) -> T {
+    let start = DispatchTime.now()
+    defer { total += seconds(since: start) }
+    return try body()
+}
+
+/// The size of a file, 0 when it cannot be read.
+func fileSize(_ path: String) -> UInt64 {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
+}
+
+/// The compression of a file by its magic number, as `zstd`, `lz4` or `none`.
+func compressionName(_ path: String) -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return "none" }
+    defer { try? handle.close() }
+    let head = (try? handle.read(upToCount: 4)) ?? Data()
+    let format = [UInt8](head).withUnsafeBytes { CompressionFormat.detect($0) }
+    switch format {
+    case .none: return "none"
+    case .zstd: return "zstd"
+    case .lz4: return "lz4"
+    }
+}
