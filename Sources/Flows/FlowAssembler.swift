@@ -48,15 +48,15 @@ public final class FlowAssembler {
     public func add(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> FlowBatch {
         precondition(batches.count == shardIndices.count)
         nonisolated(unsafe) let tables = self.tables  // invariant: worker `shard` touches tables[shard] only
-        if tables.count == 1 {
-            for (batch, shards) in zip(batches, shardIndices) { tables[0].add(batch, shardOf: shards, shard: 0) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: tables.count) { shard in
-                for (batch, shards) in zip(batches, shardIndices) {
-                    tables[shard].add(batch, shardOf: shards, shard: UInt8(shard))
-                }
+        // Packets are in capture order within each batch, so the step's clock is the latest of them all.
+        let stepEnd = batches.reduce(Int64.min) { max($0, $1.timestamp.max() ?? .min) }
+        let run: @Sendable (Int) -> Void = { shard in
+            for (batch, shards) in zip(batches, shardIndices) {
+                tables[shard].add(batch, shardOf: shards, shard: UInt8(shard))
             }
+            tables[shard].advance(to: stepEnd)
         }
+        if tables.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: tables.count, execute: run) }
         return drain()
     }
 

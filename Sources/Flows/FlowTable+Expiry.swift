@@ -52,8 +52,10 @@ extension FlowTable {
         if liveCount * 4 < usedCount && usedCount * 10 > c.capacity { rebuild() }
     }
 
-    /// Exports every open flow (at the end of the input) and empties the table.
+    /// Exports every open flow (at the end of the input) and empties the table: flows already past their
+    /// timeout end as such, the rest as still open at the end of the input.
     func finish() {
+        sweep()
         let c = columns
         for slot in 0..<c.capacity where c.hash[slot] > 1 {
             let status = c.status[slot]

@@ -14,7 +14,7 @@ final class FlowTable {
     var usedCount = 0
     /// Flows that ended, in the order they ended; the assembler drains it.
     var finished = FlowBatch()
-    /// The latest packet time this shard has seen.
+    /// The latest packet time across all shards, set by ``advance(to:)`` before each step.
     var now: Int64 = .min
     var nextSweep: Int64 = .min
     /// Ports of recent first fragments, for the datagrams' later fragments.
@@ -48,16 +48,21 @@ final class FlowTable {
                 dstLow: batch.dstLow[i], srcPort: srcPort, dstPort: dstPort, proto: proto,
                 tcpFlags: batch.tcpFlags[i], length: UInt64(batch.wireLength[i]))
         }
+    }
+
+    /// Moves the table's clock to `time` (the latest packet time across all shards) and sweeps when a
+    /// sweep is due, so every shard expires flows by the same clock however the packets were spread.
+    func advance(to time: Int64) {
+        if time > now {
+            if now == .min { nextSweep = time &+ configuration.sweepInterval }
+            now = time
+        }
         if now >= nextSweep { sweep() }
     }
 
     /// Adds one packet. `proto` is the IP protocol, or 0x100 for a link-layer frame.
     func add(timestamp ts: Int64, srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
              srcPort: UInt16, dstPort: UInt16, proto: UInt16, tcpFlags: UInt8, length: UInt64) {
-        if ts > now {
-            if now == .min { nextSweep = ts &+ configuration.sweepInterval }
-            now = ts
-        }
         let srcFirst = srcHigh != dstHigh ? srcHigh < dstHigh
             : srcLow != dstLow ? srcLow < dstLow : srcPort <= dstPort
         let (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
@@ -96,7 +101,7 @@ final class FlowTable {
         c.packetsAB[slot] = 0; c.bytesAB[slot] = 0; c.packetsBA[slot] = 0; c.bytesBA[slot] = 0
         c.flagsAB[slot] = 0; c.flagsBA[slot] = 0
         var status = status
-        if status & FlowStatus.initiatorFixed == 0 {
+        if status & (FlowStatus.initiatorFixed | FlowStatus.continuation) == 0 {
             // The first packet's sender initiates, unless it is a SYN-ACK: then its receiver did.
             let synAck = c.proto[slot] == UInt16(TransportProtocol.tcp)
                 && tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack

@@ -52,6 +52,7 @@ public final class StreamPcapReader: CaptureReader {
                 return chunk
             }
             leftover = Array(bytes)
+            if ended && bytes.isEmpty { return nil }
             if ended {
                 // A record cut off by the end of the stream.
                 let need = needed(for: bytes)
