@@ -1,0 +1,58 @@
+internal import CZstd
+
+/// Compresses a stream into one zstd frame with a content checksum, written to a ``FileSink`` as it
+/// goes. The corresponding C function is `ZSTD_compressStream2`.
+final class ZstdFrameEncoder: FrameEncoder {
+    /// The level used when none is given: 3, zstd's own default.
+    static let defaultLevel: Int32 = 3
+
+    private let context: OpaquePointer
+    private let output: UnsafeMutableRawBufferPointer
+    private let sink: FileSink
+
+    /// Creates an encoder at compression `level` (zstd clamps it to its supported range).
+    init(level: Int32, sink: FileSink) throws(OutputError) {
+        guard let context = ZSTD_createCCtx() else {
+            throw OutputError(path: sink.path, detail: "zstd: cannot create a compression context")
+        }
+        self.context = context
+        self.sink = sink
+        self.output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
+        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level))
+        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+        output.deallocate()
+    }
+
+    func encode(_ input: UnsafeRawBufferPointer) throws(OutputError) {
+        guard let base = input.baseAddress, input.count > 0 else { return }
+        var source = ZSTD_inBuffer(src: base, size: input.count, pos: 0)
+        while source.pos < source.size {
+            _ = try compress(&source, ZSTD_e_continue)
+        }
+    }
+
+    func finish() throws(OutputError) {
+        var source = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        while try compress(&source, ZSTD_e_end) != 0 {}
+    }
+
+    /// Runs one `ZSTD_compressStream2` step and writes its output; returns what zstd returns (for
+    /// `ZSTD_e_end`, how many bytes are still to flush).
+    private func compress(_ source: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective) throws(OutputError) -> Int {
+        var destination = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let remaining = try check(ZSTD_compressStream2(context, &destination, &source, directive))
+        try sink.write(UnsafeRawBufferPointer(rebasing: output[..<destination.pos]))
+        return remaining
+    }
+
+    /// Returns `result`, or throws the zstd error it encodes, naming the output file.
+    @discardableResult
+    private func check(_ result: Int) throws(OutputError) -> Int {
+        guard ZSTD_isError(result) != 0 else { return result }
+        throw OutputError(path: sink.path, detail: "zstd: " + String(cString: ZSTD_getErrorName(result)))
+    }
+}
