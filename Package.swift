@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: - System libraries
@@ -28,7 +29,17 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .target(name: "Flows", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
         .target(name: "Output", dependencies: ["FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
-        .target(name: "MedFlow", dependencies: ["FlowModel", "Ingest", "Flows", "Output"], swiftSettings: swiftSettings),
+        .target(
+            name: "Detect",
+            dependencies: ["FlowModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Synth", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "MedFlow",
+            dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "medflow",
             dependencies: ["MedFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -39,10 +50,12 @@ let package = Package(
         .testTarget(name: "FlowModelTests", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "DetectTests", dependencies: ["Detect", "FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "OutputTests", dependencies: ["Output", "FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MedFlowTests",
-            dependencies: ["MedFlow", "Ingest", "Flows", "Output", "FlowModel"],
+            dependencies: ["MedFlow", "Ingest", "Flows", "Detect", "Synth", "Output", "FlowModel"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,0 +1,6 @@
+import Testing
+@testable import Synth
+
+@Suite struct SynthModuleTests {
+    @Test func moduleLinks() { #expect(String(describing: Synth.self) == "Synth") }
+}
