@@ -9,7 +9,8 @@ public import FlowModel
 /// that gives the findings of the whole (``merge(_:)``).
 ///
 /// Decision for a flow from `src` to `dst`:
-/// 1. link-layer flows are ignored;
+/// 1. link-layer flows are ignored; a TCP flow whose handshake was not captured is read from its
+///    well-known-port side (see ``Orientation``);
 /// 2. `src` in a medical zone, `dst` outside that zone and no rule of the zone allowing it: a finding,
 ///    reason `external-not-allowed` when `dst` is not internal, else `internal-not-allowed`;
 /// 3. otherwise, `src` not internal and `dst` in a medical zone: `inbound-from-external`.
@@ -53,18 +54,17 @@ public struct EgressDetector: Sendable {
         for i in 0..<flows.count {
             flowsSeen &+= 1
             if FlowRecord.Flags(rawValue: flows.flags[i]).contains(.link) { continue }
-            let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
-            let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
-            let dport = flows.dstPort[i], proto = flows.proto[i]
+            let (src, dst, dport, bytesOut, bytesIn) = Orientation.oriented(flows, i)
+            let proto = flows.proto[i]
             guard let (zone, reason) = classify(src: src, dst: dst, dport: dport, proto: proto) else { continue }
             let key = ConnectionKey(src: src, dst: dst, dport: dport, proto: proto)
             var aggregate = aggregates[key] ?? Aggregate(zone: zone, reason: reason)
             if !FlowRecord.Flags(rawValue: flows.flags[i]).contains(.continuation) { aggregate.flows &+= 1 }
-            aggregate.bytesOut &+= flows.bytesOut[i]
-            aggregate.bytesIn &+= flows.bytesIn[i]
+            aggregate.bytesOut &+= bytesOut
+            aggregate.bytesIn &+= bytesIn
             aggregate.firstSeen = min(aggregate.firstSeen, flows.firstSeen[i])
             aggregate.lastSeen = max(aggregate.lastSeen, flows.lastSeen[i])
-            if Self.isUpload(out: flows.bytesOut[i], in: flows.bytesIn[i], thresholds) { aggregate.largeUploadFlow = true }
+            if Self.isUpload(out: bytesOut, in: bytesIn, thresholds) { aggregate.largeUploadFlow = true }
             aggregates[key] = aggregate
         }
     }
