@@ -49,8 +49,9 @@ public struct Prefix: Hashable, Sendable, Comparable, CustomStringConvertible {
     ///
     /// - Parameter text: The prefix text.
     public init?(_ text: some StringProtocol) {
-        let trimmed = text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
-        let string = String(trimmed)
+        var string = Substring(text)
+        while string.first == " " { string.removeFirst() }
+        while string.last == " " { string.removeLast() }
         let parts = string.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = parts.first, let address = IPAddress(first) else { return nil }
         let isV4Text = !first.contains(":")

@@ -4,8 +4,8 @@ public import FlowModel
 /// hospital to review and adopt as its policy (`medflow policy learn`).
 ///
 /// Every connection a medical zone initiated to an address outside the zone is counted per
-/// (zone, destination, port, protocol). ``proposal(names:)`` then writes one rule per group of
-/// destinations that share a protocol and port set:
+/// (zone, destination, port, protocol). ``proposal(names:)`` then writes one rule per protocol and
+/// set of ports, listing the destinations seen on exactly those ports:
 /// - destinations the client looked up by name become name rules (the exact queried name);
 /// - internal addresses collapse to their /24 (IPv6: /64) when two or more of them share it;
 /// - external addresses collapse to their /24 only when at least ``externalCollapse`` of them share it,
@@ -64,20 +64,34 @@ public struct PolicyLearner: Sendable {
                     byService[service, default: ([], [])].addresses.insert(observation.dst)
                 }
             }
-            // Group services whose destinations are the same into one rule with several ports.
-            var byTarget: [Target: [Service]] = [:]
+            // Ports per destination prefix and per name, then one rule per (protocol, port set).
+            var portsOfPrefix: [Pair<Prefix>: Set<UInt16>] = [:]
+            var portsOfName: [Pair<String>: Set<UInt16>] = [:]
             for (service, target) in byService {
-                let prefixes = Self.collapse(Array(target.addresses), internal: policy.isInternal)
-                if !prefixes.isEmpty { byTarget[Target(proto: service.proto, prefixes: prefixes, names: []), default: []].append(service) }
-                if !target.names.isEmpty {
-                    byTarget[Target(proto: service.proto, prefixes: [], names: target.names.sorted()), default: []].append(service)
+                for prefix in Self.collapse(Array(target.addresses), internal: policy.isInternal) {
+                    portsOfPrefix[Pair(proto: service.proto, value: prefix), default: []].insert(service.port)
                 }
+                for name in target.names { portsOfName[Pair(proto: service.proto, value: name), default: []].insert(service.port) }
             }
-            let rules = byTarget.map { target, services -> Policy.AllowRule in
-                let icmp = target.proto == TransportProtocol.icmp || target.proto == TransportProtocol.icmpv6
-                let ports = icmp ? [] : services.map(\.port).sorted().map { Policy.PortRange($0) }
-                return Policy.AllowRule(destinations: target.prefixes, names: target.names, ports: ports, proto: target.proto,
-                                        origin: "learned")
+            var byPorts: [Service.Group: (prefixes: [Prefix], names: [String])] = [:]
+            for (pair, ports) in portsOfPrefix {
+                byPorts[Service.Group(proto: pair.proto, ports: ports.sorted()), default: ([], [])].prefixes.append(pair.value)
+            }
+            for (pair, ports) in portsOfName {
+                byPorts[Service.Group(proto: pair.proto, ports: ports.sorted()), default: ([], [])].names.append(pair.value)
+            }
+            var rules: [Policy.AllowRule] = []
+            for (group, targets) in byPorts {
+                let icmp = group.proto == TransportProtocol.icmp || group.proto == TransportProtocol.icmpv6
+                let ports = icmp ? [] : group.ports.map { Policy.PortRange($0) }
+                if !targets.prefixes.isEmpty {
+                    rules.append(Policy.AllowRule(destinations: targets.prefixes.sorted(), ports: ports, proto: group.proto,
+                                                  origin: "learned"))
+                }
+                if !targets.names.isEmpty {
+                    rules.append(Policy.AllowRule(names: targets.names.sorted(), ports: ports, proto: group.proto,
+                                                  origin: "learned"))
+                }
             }
             result.zones[zone].allow += rules.sorted { $0.description < $1.description }
         }
@@ -85,9 +99,16 @@ public struct PolicyLearner: Sendable {
     }
 
     /// A protocol and port.
-    struct Service: Hashable { let proto: UInt8; let port: UInt16 }
-    /// A rule's destinations.
-    struct Target: Hashable { let proto: UInt8; let prefixes: [Prefix]; let names: [String] }
+    struct Service: Hashable {
+        let proto: UInt8
+        let port: UInt16
+
+        /// A protocol and a set of ports: one learnt rule.
+        struct Group: Hashable { let proto: UInt8; let ports: [UInt16] }
+    }
+
+    /// A protocol and a destination (prefix or name).
+    struct Pair<Value: Hashable>: Hashable { let proto: UInt8; let value: Value }
 
     /// Collapses addresses into prefixes: internal ones sharing a /24 (/64) into it, external ones only when
     /// ``externalCollapse`` share it.

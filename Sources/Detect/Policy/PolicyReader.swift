@@ -1,5 +1,5 @@
 internal import Foundation
-public import FlowModel
+import FlowModel
 internal import Yams
 
 /// Reads a policy file (YAML) into a ``Policy``, importing the MUD files its zones name.
@@ -53,7 +53,7 @@ public enum PolicyReader {
             throw PolicyError(path: path, message: "\(error)")
         }
         guard let root else { return Policy() }
-        var context = NodeReader(path: path)
+        let context = NodeReader(path: path)
         let top = try context.mapping(root, keys: topKeys, what: "the policy")
         var policy = Policy()
         if let node = top["internal"] { policy.internalNetworks = try context.prefixes(node) }

@@ -57,7 +57,7 @@ public enum DNSMessage {
     /// - Returns: One record per A/AAAA answer of class IN, in message order.
     /// - Throws: ``DNSParseError`` for a query, a cut message, a pointer loop or a bad label.
     public static func addressAnswers(_ message: UnsafeRawBufferPointer) throws(DNSParseError) -> [AddressRecord] {
-        var reader = Reader(bytes: message)
+        let reader = Reader(bytes: message)
         guard message.count >= 12 else { throw .truncated(offset: 0, needed: 12) }
         let flags = reader.be16(2)
         guard flags & 0x8000 != 0 else { throw .notResponse }
