@@ -58,15 +58,24 @@ public struct EgressDetector: Sendable {
             let proto = flows.proto[i]
             guard let (zone, reason) = classify(src: src, dst: dst, dport: dport, proto: proto) else { continue }
             let key = ConnectionKey(src: src, dst: dst, dport: dport, proto: proto)
-            var aggregate = aggregates[key] ?? Aggregate(zone: zone, reason: reason)
-            if !FlowRecord.Flags(rawValue: flows.flags[i]).contains(.continuation) { aggregate.flows &+= 1 }
-            aggregate.bytesOut &+= bytesOut
-            aggregate.bytesIn &+= bytesIn
-            aggregate.firstSeen = min(aggregate.firstSeen, flows.firstSeen[i])
-            aggregate.lastSeen = max(aggregate.lastSeen, flows.lastSeen[i])
-            if Self.isUpload(out: bytesOut, in: bytesIn, thresholds) { aggregate.largeUploadFlow = true }
-            aggregates[key] = aggregate
+            let continuation = FlowRecord.Flags(rawValue: flows.flags[i]).contains(.continuation)
+            let upload = Self.isUpload(out: bytesOut, in: bytesIn, thresholds)
+            let first = flows.firstSeen[i], last = flows.lastSeen[i]
+            Self.update(&aggregates[key, default: Aggregate(zone: zone, reason: reason)]) { aggregate in
+                if !continuation { aggregate.flows &+= 1 }
+                aggregate.bytesOut &+= bytesOut
+                aggregate.bytesIn &+= bytesIn
+                aggregate.firstSeen = min(aggregate.firstSeen, first)
+                aggregate.lastSeen = max(aggregate.lastSeen, last)
+                if upload { aggregate.largeUploadFlow = true }
+            }
         }
+    }
+
+    /// Applies `change` to a dictionary value in place (one hash lookup).
+    @inline(__always)
+    private static func update(_ aggregate: inout Aggregate, _ change: (inout Aggregate) -> Void) {
+        change(&aggregate)
     }
 
     /// The zone and reason a connection would be reported with before DNS names are known, or `nil`
@@ -105,6 +114,7 @@ public struct EgressDetector: Sendable {
     public func finish(names: DNSNameTable = DNSNameTable(), beacons: Set<ConnectionKey>? = nil) -> [EgressFinding] {
         let thresholds = policy.policy.thresholds
         var findings: [EgressFinding] = []
+        findings.reserveCapacity(aggregates.count)
         for (key, aggregate) in aggregates {
             let dnsNames = aggregate.reason == .inboundFromExternal ? [] : names.names(client: key.src, address: key.dst)
             if aggregate.reason != .inboundFromExternal, !dnsNames.isEmpty,
@@ -120,10 +130,28 @@ public struct EgressDetector: Sendable {
                 lastSeen: aggregate.lastSeen, dnsName: dnsNames.first, upload: upload, beacon: beacon,
                 severity: Self.severity(reason: aggregate.reason, dport: key.dport, upload: upload, beacon: beacon)))
         }
-        return findings.sorted {
-            ($0.severity, $0.bytesOut) != ($1.severity, $1.bytesOut)
-                ? ($0.severity, $0.bytesOut) > ($1.severity, $1.bytesOut)
-                : ($0.key.src, $0.key.dst, $0.key.dport, $0.key.proto) < ($1.key.src, $1.key.dst, $1.key.dport, $1.key.proto)
+        // Sort indices by a flat key: moving findings (with their strings) during the sort costs more.
+        let keys = findings.map { finding in
+            SortKey(rank: UInt8(Severity.critical.rawValue - finding.severity.rawValue), bytes: ~finding.bytesOut,
+                    src: finding.key.src, dst: finding.key.dst, port: UInt32(finding.key.dport) << 8 | UInt32(finding.key.proto))
+        }
+        return findings.indices.sorted { keys[$0] < keys[$1] }.map { findings[$0] }
+    }
+
+    /// The output order: most severe, then most bytes out, then by key.
+    private struct SortKey: Comparable {
+        let rank: UInt8
+        let bytes: UInt64
+        let src: IPAddress
+        let dst: IPAddress
+        let port: UInt32
+
+        static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+            if lhs.rank != rhs.rank { return lhs.rank < rhs.rank }
+            if lhs.bytes != rhs.bytes { return lhs.bytes < rhs.bytes }
+            if lhs.src != rhs.src { return lhs.src < rhs.src }
+            if lhs.dst != rhs.dst { return lhs.dst < rhs.dst }
+            return lhs.port < rhs.port
         }
     }
 
