@@ -88,6 +88,25 @@ struct DNSMessageTests {
         }
     }
 
+    @Test("corrupted responses never trap", arguments: [1, 2, 3, 4, 5, 6, 7, 8])
+    func corruption(seed: UInt64) {
+        let (message, _) = DNSBuilder.cnameChain()
+        var state = seed &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for _ in 0..<500 {
+            var copy = message
+            for _ in 0..<(1 + Int(next() % 4)) { copy[Int(next() % UInt64(copy.count))] = UInt8(truncatingIfNeeded: next()) }
+            let outcome = Result { () throws(DNSParseError) in try Self.answers(copy) }
+            if case .success(let records) = outcome { #expect(records.count <= 4) }
+        }
+    }
+
     @Test("pointer loops and forward pointers are rejected")
     func pointerLoops() {
         var selfLoop = DNSBuilder()

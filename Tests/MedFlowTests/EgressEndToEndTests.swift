@@ -62,6 +62,7 @@ struct EgressEndToEndTests {
         #expect(names["54.170.92.104 443 tcp"] == "euw1-device-cloudgateway.iot.i.tplinknbu.com")
         #expect(names["154.51.12.215 123 udp"] == "pool.ntp.org")
         #expect(names["54.169.114.238 443 tcp"] == "-")
+        // tshark -Y 'dns.flags.response==1' -T fields -e dns.a: 4 + 4 + 2 + 2 + 2 A records.
         #expect(summary.findings["egress"] == 8 && summary.findings["dns_answers"] == 14)
         #expect(summary.outputs["egress"] != nil && summary.outputs["fanout"] != nil)
     }
