@@ -53,6 +53,9 @@ struct EgressDetectorTests {
             Self.flow("10.50.1.20", "203.0.113.10", 443),            // allowed external
             Self.flow("10.50.1.20", "203.0.113.10", 80),             // port not allowed → external
             Self.flow("10.50.1.20", "10.50.1.21", 445),              // inside the zone
+            Self.flow("10.50.1.20", "255.255.255.255", 67, proto: 17),  // broadcast: never leaves the link
+            Self.flow("10.50.1.20", "224.0.0.251", 5353, proto: 17), // multicast
+            Self.flow("10.50.1.20", "ff02::fb", 5353, proto: 17),
             Self.flow("10.60.0.5", "8.8.8.8", 53, proto: 17),        // office, not medical
             Self.flow("10.60.0.5", "10.50.1.20", 104),               // internal into the zone: not inbound-from-external
         ])

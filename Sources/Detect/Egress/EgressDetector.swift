@@ -11,7 +11,8 @@ public import FlowModel
 /// Decision for a flow from `src` to `dst`:
 /// 1. link-layer flows are ignored; a TCP flow whose handshake was not captured is read from its
 ///    well-known-port side (see ``Orientation``);
-/// 2. `src` in a medical zone, `dst` outside that zone and no rule of the zone allowing it: a finding,
+/// 2. `src` in a medical zone, `dst` outside that zone and not multicast, broadcast or link-local,
+///    and no rule of the zone allowing it: a finding,
 ///    reason `external-not-allowed` when `dst` is not internal, else `internal-not-allowed`;
 /// 3. otherwise, `src` not internal and `dst` in a medical zone: `inbound-from-external`.
 public struct EgressDetector: Sendable {
@@ -82,7 +83,7 @@ public struct EgressDetector: Sendable {
     /// when the address rules already allow it or it does not concern a medical zone.
     func classify(src: IPAddress, dst: IPAddress, dport: UInt16, proto: UInt8) -> (Int, EgressReason)? {
         if let zone = policy.zoneIndex(of: src), policy.zones[zone].medical {
-            if policy.zoneIndex(of: dst) == zone { return nil }
+            if policy.zoneIndex(of: dst) == zone || policy.isLocalScope(dst) { return nil }
             if policy.allows(zone: zone, dst: dst, dport: dport, proto: proto) { return nil }
             return (zone, policy.isInternal(dst) ? .internalNotAllowed : .externalNotAllowed)
         }

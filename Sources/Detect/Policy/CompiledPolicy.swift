@@ -64,6 +64,12 @@ public struct CompiledPolicy: Sendable {
         internalSet.contains(address) || zoneSet.contains(address) || localScope.contains(address)
     }
 
+    /// Whether `address` is multicast, limited broadcast or link-local: traffic that never leaves the link
+    /// (DHCP, mDNS, SSDP) and is not egress.
+    public func isLocalScope(_ address: IPAddress) -> Bool {
+        localScope.contains(address)
+    }
+
     /// Whether any rule of zone `zone` names DNS patterns (so its verdicts depend on DNS answers).
     public func zoneUsesNames(_ zone: Int) -> Bool {
         rules[zone].contains { !$0.names.isEmpty }
