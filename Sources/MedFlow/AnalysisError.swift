@@ -1,3 +1,4 @@
+public import Detect
 public import Ingest
 public import Output
 
@@ -11,6 +12,8 @@ public enum AnalysisError: Error, Sendable, CustomStringConvertible {
     case output(OutputError)
     /// The request itself is wrong (no inputs, bad option combination).
     case usage(String)
+    /// The policy file (or a MUD file it names) is not usable.
+    case policy(PolicyError)
 
     /// The one-line message.
     public var description: String {
@@ -19,6 +22,7 @@ public enum AnalysisError: Error, Sendable, CustomStringConvertible {
         case .filter(let error): error.description
         case .output(let error): error.description
         case .usage(let message): message
+        case .policy(let error): error.description
         }
     }
 
@@ -26,7 +30,7 @@ public enum AnalysisError: Error, Sendable, CustomStringConvertible {
     public var exitCode: Int32 {
         switch self {
         case .usage, .filter: 64
-        case .input: 65
+        case .input, .policy: 65
         case .output: 74
         }
     }

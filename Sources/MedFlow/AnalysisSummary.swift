@@ -51,6 +51,8 @@ public struct AnalysisSummary: Codable, Sendable {
         public var malformed: UInt64
         /// Wire bytes of the skipped packets.
         public var bytes: UInt64
+        /// DNS responses whose answers could not be read (the packets themselves are kept).
+        public var dnsMalformed: UInt64 = 0
     }
 
     /// Seconds per stage.
@@ -82,6 +84,8 @@ public struct AnalysisSummary: Codable, Sendable {
     public var options: [String: String]
     /// Files written, by kind (`flows`, `summary`).
     public var outputs: [String: String]
+    /// Finding counts by detector output (`egress`, `egress_uploads`, `fanout`, `dns_answers`, …).
+    public var findings: [String: UInt64] = [:]
 
     /// Builds the summary of a finished run.
     init(command: String, startedAt: Date, report: PipelineReport, options: [String: String], outputs: [String: String]) {
@@ -99,7 +103,8 @@ public struct AnalysisSummary: Codable, Sendable {
                         bytes: decode.wireBytes, filteredOut: report.filteredOut, ipPackets: decode.ipPackets,
                         linkFrames: decode.linkFrames, flows: report.flows, flowPackets: report.flowPackets,
                         flowBytes: report.flowBytes)
-        skipped = Skipped(tooShort: decode.tooShort, malformed: decode.malformed, bytes: decode.skippedBytes)
+        skipped = Skipped(tooShort: decode.tooShort, malformed: decode.malformed, bytes: decode.skippedBytes,
+                          dnsMalformed: decode.dnsMalformed)
         warnings = report.inputs.flatMap(\.warnings)
         timingsS = Timings(wall: report.wallSeconds, decode: report.decodeSeconds, flows: report.flowSeconds,
                            output: report.sinkSeconds)

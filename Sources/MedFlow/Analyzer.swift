@@ -14,10 +14,13 @@ public struct AnalyzeOptions: Sendable {
     public var compression: OutputCompression
     /// Encoding of the result files.
     public var format: OutputFormat
+    /// The egress policy (YAML); egress findings are written only with one. Fan-out always runs.
+    public var policyPath: String?
 
     /// Creates options.
     public init(pipeline: PipelineOptions, outputDirectory: String, writeFlows: Bool = false,
-                compression: OutputCompression = .zstd, format: OutputFormat = .ndjson) {
+                compression: OutputCompression = .zstd, format: OutputFormat = .ndjson, policyPath: String? = nil) {
+        self.policyPath = policyPath
         self.pipeline = pipeline
         self.outputDirectory = outputDirectory
         self.writeFlows = writeFlows
@@ -55,13 +58,17 @@ public enum Analyzer {
             sinks.append(writer)
             outputs["flows"] = writer.path
         }
+        let detectors = try DetectorSinks(options)
+        sinks += detectors.sinks
+        outputs.merge(detectors.outputs) { $1 }
         let report = try Pipeline(options: options.pipeline).run(sinks: sinks, progress: progress)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         outputs["summary"] = summaryPath
-        let summary = AnalysisSummary(command: "analyze", startedAt: started, report: report,
+        var summary = AnalysisSummary(command: "analyze", startedAt: started, report: report,
                                       options: describe(options.pipeline, compression: options.compression,
                                                         format: options.format),
                                       outputs: outputs)
+        detectors.record(into: &summary)
         try writeSummary(summary, to: summaryPath)
         return summary
     }

@@ -54,3 +54,12 @@ public final class FlowFileWriter: FlowSink {
         encoder.bytes.removeAll(keepingCapacity: true)
     }
 }
+
+/// A sink that also wants the A/AAAA answers of DNS responses seen in captures (to name destinations).
+///
+/// The pipeline reads DNS payloads only when at least one sink conforms, and hands each step's answers
+/// to it before that step's flows.
+public protocol DNSAnswerSink: AnyObject {
+    /// Takes the DNS answers decoded in one pipeline step, in capture order per chunk.
+    func consume(_ answers: [DNSAnswer])
+}

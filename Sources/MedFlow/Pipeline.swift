@@ -113,7 +113,11 @@ public final class Pipeline {
                 throw .input(InputError(path: path, underlying: error))
             }
             if chunks.isEmpty { break }
-            let decoded = measure(&report.decodeSeconds) { decode(chunks, decoder: decoder, filter: filter) }
+            let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
+            let decoded = measure(&report.decodeSeconds) {
+                decode(chunks, decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty)
+            }
+            for result in decoded { if let dns = result.dns, !dns.isEmpty { dnsSinks.forEach { $0.consume(dns) } } }
             for (chunk, result) in zip(chunks, decoded) {
                 input.records += UInt64(chunk.recordCount)
                 decodedBytes += UInt64(chunk.range.count)
@@ -140,10 +144,12 @@ public final class Pipeline {
         var shards: [UInt8] = []
         var counters = DecodeCounters()
         var filteredOut: UInt64 = 0
+        var dns: [DNSAnswer]?
     }
 
     /// Decodes `chunks` concurrently, one task per chunk.
-    private func decode(_ chunks: [RecordChunk], decoder: PacketDecoder, filter: PacketFilter?) -> [Decoded] {
+    private func decode(_ chunks: [RecordChunk], decoder: PacketDecoder, filter: PacketFilter?,
+                        readDNS: Bool) -> [Decoded] {
         let results = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: chunks.count)
         results.initialize(repeating: Decoded())
         defer { results.deinitialize(); results.deallocate() }
@@ -152,8 +158,9 @@ public final class Pipeline {
         let work: @Sendable (Int) -> Void = { i in
             var item = Decoded()
             item.batch.reserveCapacity(chunks[i].recordCount)
+            item.dns = readDNS ? [] : nil
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
-                             filteredOut: &item.filteredOut)
+                             filteredOut: &item.filteredOut, dns: &item.dns)
             item.shards = assembler.shardIndices(for: item.batch)
             output[i] = item
         }

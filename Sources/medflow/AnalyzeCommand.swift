@@ -23,9 +23,12 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Encoding of result files: ndjson or csv.")
     var format: OutputFormat = .ndjson
 
+    @Option(help: "Egress policy (YAML): zones, allow rules, MUD files, thresholds. Egress runs only with one.")
+    var policy: String?
+
     func run() throws {
         let options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
-                                     compression: compression, format: format)
+                                     compression: compression, format: format, policyPath: policy)
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in
             try Analyzer.analyze(options, progress: progress.update)

@@ -88,6 +88,10 @@ enum SummaryText {
         if skipped.tooShort + skipped.malformed > 0 {
             lines.append("  skipped: \(skipped.tooShort) too short, \(skipped.malformed) malformed packets")
         }
+        if !summary.findings.isEmpty {
+            lines.append("  findings: " + summary.findings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", "))
+        }
         for warning in summary.warnings { lines.append("  warning: \(warning)") }
         let written = summary.outputs.sorted { $0.key < $1.key }.map(\.value)
         if !written.isEmpty { lines.append("  wrote: " + written.joined(separator: ", ")) }

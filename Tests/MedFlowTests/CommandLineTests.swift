@@ -48,7 +48,7 @@ struct CommandLineTests {
         let capture = SharedCaptures.path("test-cc-2.pcap")
         let (status, stdout, _) = try MedflowBinary.run(["analyze", capture, "--out", out, "--flows", "--quiet"])
         #expect(status == 0)
-        #expect(stdout.contains("1084 packets") && stdout.contains("wrote: \(out)/flows.ndjson.zst, \(out)/summary.json"))
+        #expect(stdout.contains("1084 packets") && stdout.contains("wrote: \(out)/fanout.ndjson.zst, \(out)/flows.ndjson.zst, \(out)/summary.json"))
         let csv = out + "/all.csv.lz4"
         let flows = try MedflowBinary.run(["flows", capture, "-o", csv, "--workers", "1"])
         #expect(flows.0 == 0 && FileManager.default.fileExists(atPath: csv))

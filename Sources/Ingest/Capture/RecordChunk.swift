@@ -65,6 +65,17 @@ public struct RecordChunk: Sendable {
         with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
         counters: inout DecodeCounters, filteredOut: inout UInt64
     ) {
+        var ignored: [DNSAnswer]? = nil
+        decode(with: decoder, filter: filter, into: &batch, counters: &counters, filteredOut: &filteredOut,
+               dns: &ignored)
+    }
+
+    /// Decodes every record into `batch` and, when `dns` is not `nil`, appends the address answers of
+    /// DNS responses to it (see ``PacketDecoder/decode(frame:wireLength:timestamp:into:counters:dns:)``).
+    public func decode(
+        with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
+        counters: inout DecodeCounters, filteredOut: inout UInt64, dns: inout [DNSAnswer]?
+    ) {
         let bytes = self.bytes
         let header = self.header
         var offset = 0
@@ -80,10 +91,14 @@ public struct RecordChunk: Sendable {
                 filteredOut &+= 1
                 continue
             }
-            decoder.decode(
-                frame: frame, wireLength: wireLength,
-                timestamp: header.timestamp(seconds: seconds, fraction: fraction),
-                into: &batch, counters: &counters)
+            let timestamp = header.timestamp(seconds: seconds, fraction: fraction)
+            if dns != nil {
+                decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
+                               counters: &counters, dns: &dns!)
+            } else {
+                decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
+                               counters: &counters)
+            }
         }
     }
 

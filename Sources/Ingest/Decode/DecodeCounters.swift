@@ -24,6 +24,10 @@ public struct DecodeCounters: Sendable, Hashable {
     public var malformed: UInt64
     /// The wire bytes of the frames counted in ``tooShort`` and ``malformed``.
     public var skippedBytes: UInt64
+    /// DNS responses (from port 53) whose answers were read; only counted by the DNS-reading decode call.
+    public var dnsResponses: UInt64 = 0
+    /// DNS responses among ``dnsResponses`` that could not be read (cut, pointer loop, bad label).
+    public var dnsMalformed: UInt64 = 0
 
     /// Creates counters that are all zero.
     public init() {
@@ -53,6 +57,8 @@ public struct DecodeCounters: Sendable, Hashable {
         tooShort &+= other.tooShort
         malformed &+= other.malformed
         skippedBytes &+= other.skippedBytes
+        dnsResponses &+= other.dnsResponses
+        dnsMalformed &+= other.dnsMalformed
     }
 
     /// The sum of two sets of counters.

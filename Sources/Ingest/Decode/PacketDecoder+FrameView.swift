@@ -91,6 +91,10 @@ extension PacketDecoder {
         var tcpFlags: UInt8 = 0
         /// IP (IPv4) or fragment (IPv6) identification of a fragment.
         var fragmentID: UInt32 = 0
+        /// Where the transport payload starts (UDP and TCP only; 0 otherwise).
+        var payloadStart = 0
+        /// Where the captured transport payload ends.
+        var payloadEnd = 0
 
         /// Makes this a link row for `etherType`: both ports hold it, the flags say ``PacketBatch/Flags/link``.
         ///

@@ -54,10 +54,14 @@ extension PacketDecoder {
             row.srcPort = frame.be16(offset)
             row.dstPort = frame.be16(offset &+ 2)
             row.tcpFlags = frame.u8(offset &+ 13)
+            row.payloadStart = offset &+ Int(frame.u8(offset &+ 12) >> 4) &* 4
+            row.payloadEnd = end
         case TransportProtocol.udp, TransportProtocol.sctp, 136, 33:  // + UDP-Lite, DCCP
             guard offset &+ 4 <= end else { return .tooShort }
             row.srcPort = frame.be16(offset)
             row.dstPort = frame.be16(offset &+ 2)
+            row.payloadStart = offset &+ 8
+            row.payloadEnd = end
         case TransportProtocol.icmp:
             guard offset &+ 2 <= end else { return .tooShort }
             let key = Self.icmpKey(type: Self.icmpRequestType(frame.u8(offset)), code: frame.u8(offset &+ 1))

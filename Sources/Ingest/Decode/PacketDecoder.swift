@@ -94,6 +94,59 @@ public struct PacketDecoder: Sendable {
         frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
         into batch: inout PacketBatch, counters: inout DecodeCounters
     ) {
+        _ = decodeRow(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch, counters: &counters)
+    }
+
+    /// Decodes one frame like ``decode(frame:wireLength:timestamp:into:counters:)`` and, when it is a
+    /// DNS response (UDP or TCP from port 53), also appends its A/AAAA answers to `dns`.
+    ///
+    /// A DNS message that cannot be read is counted in ``DecodeCounters/dnsMalformed``; the packet row
+    /// is appended either way. Over TCP only a message whole in one segment is read.
+    ///
+    /// - Parameters:
+    ///   - frame: The captured bytes of the frame.
+    ///   - wireLength: The frame's length on the wire.
+    ///   - timestamp: Capture time in nanoseconds since the epoch.
+    ///   - batch: The batch to append to.
+    ///   - counters: The counters to update.
+    ///   - dns: Receives one ``DNSAnswer`` per address answer, the client being the packet's destination.
+    public func decode(
+        frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
+        into batch: inout PacketBatch, counters: inout DecodeCounters, dns: inout [DNSAnswer]
+    ) {
+        guard let row = decodeRow(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
+                                  counters: &counters),
+              row.srcPort == 53, row.payloadEnd > row.payloadStart, !row.flags.contains(.laterFragment)
+        else { return }
+        var start = row.payloadStart
+        var end = row.payloadEnd
+        if row.proto == TransportProtocol.tcp {
+            guard end &- start >= 2 else { return }
+            let length = Int(FrameView(frame).be16(start))
+            guard length > 0, length <= end &- start &- 2 else { return }
+            start &+= 2
+            end = start &+ length
+        } else if row.proto != TransportProtocol.udp {
+            return
+        }
+        counters.dnsResponses &+= 1
+        do {
+            let records = try DNSMessage.addressAnswers(UnsafeRawBufferPointer(rebasing: frame[start..<end]))
+            for record in records {
+                dns.append(DNSAnswer(time: timestamp, client: row.dst, name: record.name, address: record.address,
+                                     ttl: record.ttl))
+            }
+        } catch {
+            counters.dnsMalformed &+= 1
+        }
+    }
+
+    /// Decodes one frame, appends its row and returns it, or counts it as skipped and returns `nil`.
+    @inline(__always)
+    private func decodeRow(
+        frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
+        into batch: inout PacketBatch, counters: inout DecodeCounters
+    ) -> DecodedRow? {
         counters.frames &+= 1
         counters.wireBytes &+= UInt64(wireLength)
         var row = DecodedRow()
@@ -105,17 +158,18 @@ public struct PacketDecoder: Sendable {
         case .tooShort:
             counters.tooShort &+= 1
             counters.skippedBytes &+= UInt64(wireLength)
-            return
+            return nil
         case .malformed:
             counters.malformed &+= 1
             counters.skippedBytes &+= UInt64(wireLength)
-            return
+            return nil
         }
         batch.append(
             timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort, dstPort: row.dstPort,
             proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags, wireLength: wireLength,
             fragmentID: row.fragmentID
         )
+        return row
     }
 
     /// Decodes `frame` by its link type into `row`.

@@ -114,6 +114,27 @@ public struct RecordEncoder: Sendable {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// Writes a missing value: `null` in NDJSON, an empty field in CSV.
+    public mutating func null(_ name: StaticString) {
+        key(name)
+        if format == .ndjson { bytes.append(contentsOf: "null".utf8) }
+    }
+
+    /// Writes a text field, or ``null(_:)`` when `value` is `nil`.
+    public mutating func optionalString(_ name: StaticString, _ value: String?) {
+        if let value { string(name, value) } else { null(name) }
+    }
+
+    /// Writes an IP protocol: `"tcp"`, `"udp"`, `"icmp"`, `"icmpv6"` as text, any other as its number.
+    public mutating func protocolField(_ name: StaticString, _ proto: UInt8) {
+        switch proto {
+        case TransportProtocol.tcp, TransportProtocol.udp, TransportProtocol.icmp, TransportProtocol.icmpv6:
+            string(name, TransportProtocol.name(proto))
+        default:
+            integer(name, UInt64(proto))
+        }
+    }
+
     /// Writes a time as an RFC 3339 UTC string with nanoseconds.
     public mutating func timestamp(_ name: StaticString, _ nanoseconds: Int64) {
         plainString(name) { Timestamp(nanoseconds: nanoseconds).appendRFC3339(to: &$0) }
