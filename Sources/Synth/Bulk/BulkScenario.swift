@@ -67,7 +67,9 @@ struct BulkScenario {
             } else {
                 builder.begin(from: from, to: to, proto: TransportProtocol.udp, sourcePort: sport, destinationPort: dport)
                 builder.udpHeader()
-                builder.appendFiller(count: max(payload, 24), offset: Int(random.next() & 0xFFFE))
+                // A zero first byte keeps RTP/RTCP/STUN heuristics from claiming the random datagram.
+                builder.append32(UInt32(truncatingIfNeeded: flow.sent) & 0xFFFF)
+                builder.appendFiller(count: max(payload, 24) - 4, offset: Int(random.next() & 0xFFFE))
             }
             let frame = builder.finish()
             try writer.write(time: time, frame: builder.buffer, capturedLength: frame.capturedLength,
@@ -99,7 +101,7 @@ struct BulkScenario {
             client = Host(ip: clientIP, mac: Host.mac(for: clientIP), vlan: vlan)
             server = Host(ip: serverIP, mac: Host.gatewayMAC, vlan: vlan, ttl: 52)
         }
-        let ports: [UInt16] = isTCP ? [443, 443, 443, 8443, 993, 995] : [4500, 1194, 51820, 3478]
+        let ports: [UInt16] = isTCP ? [443, 443, 443, 8443, 993, 995] : [9000, 20000, 27015, 33000, 40000, 47000]
         let length = 3 + Int(random.exponential(mean: 21))
         return Flow(client: client, server: server, clientPort: UInt16(49_152 + (bits >> 40) % 16_000),
                     serverPort: ports[Int(bits >> 56) % ports.count], isTCP: isTCP, remaining: length,

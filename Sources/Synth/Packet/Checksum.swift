@@ -23,10 +23,10 @@ enum Checksum {
     /// The sum of bytes that start at an odd position of the checksummed data: their word sum byte-swapped.
     static func shiftedOdd(_ sum: UInt64) -> UInt64 { UInt64(fold(sum).byteSwapped) }
 
-    /// The checksum field value for a folded sum: its complement, with 0 sent as 0xFFFF (UDP's rule,
-    /// harmless for TCP and IPv4).
-    static func field(_ sum: UInt64) -> UInt16 {
+    /// The checksum field value for a sum: its complement. UDP alone sends a computed 0 as 0xFFFF
+    /// (RFC 768: 0 means "no checksum"); TCP and IPv4 keep 0.
+    static func field(_ sum: UInt64, udp: Bool = false) -> UInt16 {
         let value = ~fold(sum)
-        return value == 0 ? 0xFFFF : value
+        return udp && value == 0 ? 0xFFFF : value
     }
 }

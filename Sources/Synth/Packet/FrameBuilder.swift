@@ -119,6 +119,13 @@ public final class FrameBuilder {
         payloadLength += 5
     }
 
+    /// Appends four bytes, big-endian (a small protocol header, no allocation).
+    public func append32(_ value: UInt32) {
+        store32(value, at: cursor)
+        cursor += 4
+        payloadLength += 4
+    }
+
     /// Appends `count` filler bytes taken from ``Filler`` at the even `offset`; must come last.
     public func appendFiller(count: Int, offset: Int) {
         guard count > 0 else { return }
@@ -148,7 +155,7 @@ public final class FrameBuilder {
         sum += Checksum.sum(buffer + l4Start, count: l4Length - fillerCount)
         sum += fillerSum
         let checksumOffset = l4Start + (proto == TransportProtocol.tcp ? 16 : 6)
-        store16(Checksum.field(sum), at: checksumOffset)
+        store16(Checksum.field(sum, udp: proto == TransportProtocol.udp), at: checksumOffset)
         return Frame(capturedLength: writtenEnd, wireLength: cursor)
     }
 
