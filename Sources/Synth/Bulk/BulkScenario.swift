@@ -101,7 +101,7 @@ struct BulkScenario {
             client = Host(ip: clientIP, mac: Host.mac(for: clientIP), vlan: vlan)
             server = Host(ip: serverIP, mac: Host.gatewayMAC, vlan: vlan, ttl: 52)
         }
-        let ports: [UInt16] = isTCP ? [443, 443, 443, 8443, 993, 995] : [9000, 20000, 27015, 33000, 40000, 47000]
+        let ports: [UInt16] = isTCP ? [443, 443, 443, 8443, 993, 995] : [9000, 20000, 27015, 33000, 40000, 46000]
         let length = 3 + Int(random.exponential(mean: 21))
         return Flow(client: client, server: server, clientPort: UInt16(49_152 + (bits >> 40) % 16_000),
                     serverPort: ports[Int(bits >> 56) % ports.count], isTCP: isTCP, remaining: length,
