@@ -17,7 +17,9 @@ public struct EvaluationReport: Codable, Sendable {
 
     /// A found planted beacon and how well its period was estimated.
     public struct FoundBeacon: Codable, Sendable, Equatable {
+        /// `src → dst:dport/proto` of the beacon.
         public var key: String
+        /// The truth's label.
         public var label: String
         /// The truth's expected interval (`mean_interval_s`, else `period_s`).
         public var periodS: Double

@@ -4,9 +4,14 @@ enum Checksum {
     static func sum(_ pointer: UnsafeRawPointer, count: Int) -> UInt64 {
         var total: UInt64 = 0
         var index = 0
+        // Four big-endian words at a time: the sum of two 32-bit halves folds to the same 16-bit sum.
+        while index + 8 <= count {
+            let value = UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            total += (value >> 32) + (value & 0xFFFF_FFFF)
+            index += 8
+        }
         while index + 1 < count {
-            total += UInt64(pointer.load(fromByteOffset: index, as: UInt8.self)) << 8
-                | UInt64(pointer.load(fromByteOffset: index + 1, as: UInt8.self))
+            total += UInt64(UInt16(bigEndian: pointer.loadUnaligned(fromByteOffset: index, as: UInt16.self)))
             index += 2
         }
         if index < count { total += UInt64(pointer.load(fromByteOffset: index, as: UInt8.self)) << 8 }

@@ -7,12 +7,17 @@ public import Foundation
 public struct GroundTruth: Codable, Sendable, Equatable {
     /// A planted beacon or a benign periodic pair.
     public struct Beacon: Codable, Sendable, Equatable {
+        /// The initiator's address.
         public var src: String
+        /// The responder's address.
         public var dst: String
+        /// The destination (service) port.
         public var dport: Int
+        /// The transport protocol name (`tcp`, `udp`).
         public var proto: String
         /// `flow` (one connection per check-in) or `intra-flow` (bursts inside one long session).
         public var kind: String
+        /// Whether the pair was planted (C2) rather than normal periodic traffic.
         public var malicious: Bool
         /// The nominal period (the implant's sleep).
         public var periodS: Double
@@ -26,8 +31,11 @@ public struct GroundTruth: Codable, Sendable, Equatable {
         public var missRate: Double
         /// Connection starts (or bursts) actually written.
         public var connections: Int
+        /// The pair's first packet, RFC 3339 UTC.
         public var firstSeen: String
+        /// The pair's last packet, RFC 3339 UTC.
         public var lastSeen: String
+        /// A short name of what was planted or simulated.
         public var label: String
 
         enum CodingKeys: String, CodingKey {
@@ -39,24 +47,37 @@ public struct GroundTruth: Codable, Sendable, Equatable {
 
     /// A (src, dst, dport, proto) the policy does not allow.
     public struct Egress: Codable, Sendable, Equatable {
+        /// The initiator's address.
         public var src: String
+        /// The source zone (the destination's for `inbound-from-external`).
         public var zone: String
+        /// The responder's address.
         public var dst: String
+        /// The destination (service) port.
         public var dport: Int
+        /// The transport protocol name (`tcp`, `udp`).
         public var proto: String
         /// `external-not-allowed`, `internal-not-allowed` or `inbound-from-external`.
         public var reason: String
+        /// A short name of what was planted or simulated.
         public var label: String
     }
 
     /// A host touching many internal peers on one service port.
     public struct FanOut: Codable, Sendable, Equatable {
+        /// The initiator's address.
         public var src: String
+        /// The destination (service) port.
         public var dport: Int
+        /// The transport protocol name (`tcp`, `udp`).
         public var proto: String
+        /// Distinct internal peers contacted.
         public var peers: Int
+        /// Seconds from the first to the last connection start.
         public var windowS: Double
+        /// The source zone, if it has one.
         public var zone: String?
+        /// A short name of what was planted or simulated.
         public var label: String
 
         enum CodingKeys: String, CodingKey {
@@ -67,12 +88,17 @@ public struct GroundTruth: Codable, Sendable, Equatable {
 
     /// A large one-off transfer out of the hospital.
     public struct Upload: Codable, Sendable, Equatable {
+        /// The initiator's address.
         public var src: String
+        /// The responder's address.
         public var dst: String
+        /// The destination (service) port.
         public var dport: Int
+        /// The transport protocol name (`tcp`, `udp`).
         public var proto: String
         /// Frame bytes on the wire from the initiator (what a flow's `bytes_out` counts).
         public var bytesOut: UInt64
+        /// A short name of what was planted or simulated.
         public var label: String
 
         enum CodingKeys: String, CodingKey {
@@ -83,7 +109,9 @@ public struct GroundTruth: Codable, Sendable, Equatable {
 
     /// The policy's zone names.
     public struct PolicySummary: Codable, Sendable, Equatable {
+        /// Every zone of the policy.
         public var zones: [String]
+        /// The zones marked `medical: true`.
         public var medicalZones: [String]
 
         enum CodingKeys: String, CodingKey {
@@ -92,23 +120,37 @@ public struct GroundTruth: Codable, Sendable, Equatable {
         }
     }
 
+    /// `hospital` or `bulk`.
     public var scenario: String
+    /// The seed the capture was generated with.
     public var seed: UInt64
+    /// Capture length in hours.
     public var hours: Double
+    /// Capture start, RFC 3339 UTC.
     public var start: String
+    /// Capture end (hospital) or last packet time (bulk), RFC 3339 UTC.
     public var end: String
     /// The capture file name (the first part when rotated).
     public var capture: String
     /// Every capture file name, in order (one unless rotated).
     public var captures: [String]
+    /// The policy file name beside the capture (hospital only).
     public var policy: String?
+    /// Packets written.
     public var packets: UInt64
+    /// Frame bytes on the wire of all packets.
     public var wireBytes: UInt64
+    /// Planted beacons.
     public var beacons: [Beacon]
+    /// Normal periodic pairs (heartbeats, NTP, streams).
     public var benignPeriodic: [Beacon]
+    /// Pairs the policy forbids.
     public var egress: [Egress]
+    /// Planted fan-out sweeps.
     public var fanout: [FanOut]
+    /// Planted large uploads.
     public var uploads: [Upload]
+    /// The policy's zones (hospital only).
     public var policySummary: PolicySummary?
 
     enum CodingKeys: String, CodingKey {
