@@ -109,7 +109,7 @@ public enum Synthesizer {
                                    snaplen: options.snaplen, rotateSeconds: options.rotateSeconds, origin: options.start)
         var truth: GroundTruth
         var policyPath: String?
-        do {
+        do throws(OutputError) {
             switch options.scenario {
             case .hospital:
                 let end = options.start + Int64(options.hours * 3.6e12)
@@ -140,8 +140,11 @@ public enum Synthesizer {
                 try writer.close()
                 truth = makeTruth(options, writer: writer, end: end, policy: nil)
             }
-            let data = try? truth.jsonData()
-            try writeText(String(decoding: data ?? Data(), as: UTF8.self) + "\n", to: naming.truthPath)
+            let data: Data
+            do { data = try truth.jsonData() } catch {
+                throw OutputError(path: naming.truthPath, detail: "cannot encode the truth: \(error)")
+            }
+            try writeText(String(decoding: data, as: UTF8.self) + "\n", to: naming.truthPath)
         } catch {
             throw .output(error)
         }
@@ -159,6 +162,9 @@ public enum Synthesizer {
         }
         if let rotate = options.rotateSeconds, rotate < 1 { throw .usage("--rotate-seconds must be at least 1") }
         if case .single(let id) = options.vlan, id == 0 || id > 4094 { throw .usage("--vlan must be 1…4094 or 'zones'") }
+        if options.scenario == .bulk, options.vlan == .perZone {
+            throw .usage("--vlan zones applies to the hospital scenario; give bulk a VLAN id")
+        }
         if options.scenario == .hospital, options.workstations < 1 || options.workstations > 240 {
             throw .usage("--workstations must be in 1…240")
         }

@@ -96,18 +96,10 @@ final class Tally {
     /// First and last packet times.
     var firstSeen: Int64 = .max
     var lastSeen: Int64 = .min
-    /// Distinct responders (fan-out).
-    var peers: Set<IPAddressKey> = []
 
     func saw(_ time: Int64, bytes: Int, outbound: Bool) {
         firstSeen = min(firstSeen, time)
         lastSeen = max(lastSeen, time)
         if outbound { bytesOut += UInt64(bytes) } else { bytesIn += UInt64(bytes) }
     }
-}
-
-/// A hashable stand-in for an address in tallies.
-struct IPAddressKey: Hashable {
-    var high: UInt64
-    var low: UInt64
 }
