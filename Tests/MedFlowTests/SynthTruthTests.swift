@@ -84,4 +84,46 @@ import Testing
         #expect(generated.report.flowBytes == generated.result.truth.wireBytes)
         #expect(generated.report.decode.malformed == 0 && generated.report.decode.tooShort == 0)
     }
+
+    /// An independent reading of the synthetic policy (the zones' allow rules, with the vendor name's
+    /// DNS answer resolved to its address): every flow a medical zone starts that it does not allow, and
+    /// every flow the Internet starts into a medical zone, is in the truth's egress list — and nothing else is.
+    @Test func egressTruthIsExactlyWhatThePolicyForbids() throws {
+        let generated = try Self.generate("policy") { $0.hours = 1.5 }
+        struct Rule { var dst: String; var prefix: Int; var ports: Set<UInt16>; var proto: UInt8 }
+        func rule(_ dst: String, _ prefix: Int, _ ports: Set<UInt16>, _ proto: UInt8) -> Rule {
+            Rule(dst: dst, prefix: prefix, ports: ports, proto: proto)
+        }
+        let dns = rule("10.10.0.53", 32, [53], 17), ntp = rule("10.10.0.123", 32, [123], 17)
+        let zones: [(name: String, net: String, allow: [Rule])] = [
+            ("pacs", "10.50.1.0", [dns, ntp, rule("203.0.113.10", 32, [443], 6)]),
+            ("modality", "10.50.2.0", [rule("10.50.1.0", 24, [104, 11112], 6), dns, ntp, rule("198.51.100.40", 32, [443], 6)]),
+            ("lab", "10.50.3.0", [rule("10.10.0.20", 32, [2575], 6), dns, ntp]),
+            ("pump", "10.50.4.0", [rule("10.10.0.30", 32, [443], 6), ntp]),
+            ("monitor", "10.50.5.0", [rule("10.10.0.40", 32, [24105], 17), ntp]),
+        ]
+        func inside(_ address: IPAddress, _ net: String, _ prefix: Int) -> Bool {
+            address.isIPv4 && address.v4 >> UInt32(32 - prefix) == IPAddress(net)!.v4 >> UInt32(32 - prefix)
+        }
+        func zone(of address: IPAddress) -> String? { zones.first { inside(address, $0.net, 24) }?.name }
+        func isInternal(_ address: IPAddress) -> Bool {
+            address.isIPv4 ? inside(address, "10.0.0.0", 8) : address.high >> 57 == 0x7E
+        }
+        var violations = Set<String>()
+        for flow in generated.flows where !flow.isContinuation {
+            let key = "\(flow.src) \(flow.dst) \(flow.dstPort) \(TransportProtocol.name(flow.proto))"
+            if let name = zone(of: flow.src) {
+                let rules = zones.first { $0.name == name }!.allow
+                let allowed = rules.contains {
+                    inside(flow.dst, $0.dst, $0.prefix) && $0.ports.contains(flow.dstPort) && $0.proto == flow.proto
+                }
+                if !allowed { violations.insert(key + " " + (isInternal(flow.dst) ? "internal" : "external") + "-not-allowed") }
+            } else if !isInternal(flow.src), zone(of: flow.dst) != nil {
+                violations.insert(key + " inbound-from-external")
+            }
+        }
+        let truth = Set(generated.result.truth.egress.map { "\($0.src) \($0.dst) \($0.dport) \($0.proto) \($0.reason)" })
+        #expect(violations == truth)
+        #expect(truth.count > 35)
+    }
 }
