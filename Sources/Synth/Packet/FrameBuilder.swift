@@ -186,15 +186,20 @@ public final class FrameBuilder {
     }
 
     private func pseudoHeaderSum(l4Length: Int) -> UInt64 {
+        // Plain arithmetic, no temporary arrays: this runs once per packet.
         var sum = UInt64(proto) + UInt64(l4Length)
         if isIPv6 {
-            for half in [source.ip.high, source.ip.low, destination.ip.high, destination.ip.low] {
-                sum += (half >> 48) + ((half >> 32) & 0xFFFF) + ((half >> 16) & 0xFFFF) + (half & 0xFFFF)
-            }
+            sum += Self.wordSum(source.ip.high) + Self.wordSum(source.ip.low)
+            sum += Self.wordSum(destination.ip.high) + Self.wordSum(destination.ip.low)
         } else {
-            for word in [source.ip.v4, destination.ip.v4] { sum += UInt64(word >> 16) + UInt64(word & 0xFFFF) }
+            let a = source.ip.v4, b = destination.ip.v4
+            sum += UInt64(a >> 16) + UInt64(a & 0xFFFF) + UInt64(b >> 16) + UInt64(b & 0xFFFF)
         }
         return sum
+    }
+
+    private static func wordSum(_ half: UInt64) -> UInt64 {
+        (half >> 48) + ((half >> 32) & 0xFFFF) + ((half >> 16) & 0xFFFF) + (half & 0xFFFF)
     }
 
     private func storeMAC(_ mac: UInt64, at offset: Int) {
