@@ -24,7 +24,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: stem + ".pcap.zst"), "the sample is absent"))
     func regeneratingTheSampleGivesTheSameBytes() throws {
-        let directory = NSTemporaryDirectory() + "medflow-sample-\(ProcessInfo.processInfo.processIdentifier)"
+        let directory = NSTemporaryDirectory() + "medflow-sample-\(UUID().uuidString)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

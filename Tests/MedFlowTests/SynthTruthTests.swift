@@ -16,7 +16,7 @@ import Testing
     }
 
     static func generate(_ name: String, configure: (inout SynthOptions) -> Void = { _ in }) throws -> Generated {
-        let directory = NSTemporaryDirectory() + "medflow-synth-truth-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
+        let directory = NSTemporaryDirectory() + "medflow-synth-truth-\(name)-\(UUID().uuidString)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -5,7 +5,7 @@ import Testing
 
 /// A fresh temporary directory for one test.
 func temporaryDirectory(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "medflow-synth-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
+    let path = NSTemporaryDirectory() + "medflow-synth-\(name)-\(UUID().uuidString)"
     try? FileManager.default.removeItem(atPath: path)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
