@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Score findings of `medflow analyze` against the truth file of `medflow synth`.",
         discussion: """
-            Reads FINDINGS_DIR/beacons, egress and fanout (.ndjson, .ndjson.zst or .ndjson.lz4). A detector \
+            Reads FINDINGS_DIR/beacons, egress and fanout (.ndjson or .csv, plain, .zst or .lz4). A detector \
             whose file is absent is reported as "not run". Prints a table and writes JSON.
             """
     )

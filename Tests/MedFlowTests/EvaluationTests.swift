@@ -109,6 +109,25 @@ import Testing
         #expect(report.text.contains("egress    not run"))
     }
 
+    @Test func csvFindingsScoreLikeNDJSON() throws {
+        let csv = ["src,dst,dport,proto,period_s,severity",
+                   "10.50.2.20,203.0.113.77,443,tcp,61.2,high",
+                   "10.50.3.21,198.51.100.23,443,6,360,\"high, \"\"quoted\"\"\"",
+                   "10.50.1.10,45.77.65.211,443,tcp,110,medium",
+                   "10.50.4.20,10.10.0.30,443,tcp,60,low",
+                   "10.9.9.9,1.2.3.4,443,tcp,5,low",
+                   "too,few,fields"]
+        let egress = ["src,dst,dport,proto,reason,upload",
+                      "10.50.1.10,47.91.32.14,443,tcp,external-not-allowed,true"]
+        let (directory, truthPath) = try Self.setUp(["beacons.csv.zst": csv, "egress.csv": egress])
+        let report = try Evaluator.evaluate(findingsDirectory: directory, truthPath: truthPath)
+        #expect(report.beacons.findings == 5 && report.beacons.skippedLines == 1)
+        #expect(report.beacons.precision == 0.8 && report.beacons.maliciousPrecision == 0.6 && report.beacons.recall == 2.0 / 3.0)
+        #expect(report.beacons.found?.first { $0.label == "B" }?.estimatedPeriodS == 360)
+        #expect(report.uploads.recall == 1 && report.egress.truePositives == 1)
+        #expect(FindingsFile.csvFields("a,\"b,c\",\"d\"\"e\",") == ["a", "b,c", "d\"e", ""])
+    }
+
     @Test func minConnectionsChangesWhatRecallCounts() throws {
         let (directory, truthPath) = try Self.setUp(["beacons.ndjson": Self.beaconLines])
         let report = try Evaluator.evaluate(findingsDirectory: directory, truthPath: truthPath, minConnections: 3)

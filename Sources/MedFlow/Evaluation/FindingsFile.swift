@@ -2,7 +2,8 @@ internal import Foundation
 import FlowModel
 import Ingest
 
-/// One findings file of `medflow analyze --out DIR`, read as NDJSON lines (plain, zstd or LZ4).
+/// One findings file of `medflow analyze --out DIR`: NDJSON lines, or CSV with a header row (RFC 4180
+/// quoting, as medflow writes it), plain, zstd or LZ4.
 struct FindingsFile {
     /// The path read.
     let path: String
@@ -14,7 +15,7 @@ struct FindingsFile {
     /// The findings file of `detector` (`beacons`, `egress`, `fanout`) in `directory`, or `nil` when the
     /// detector did not write one (it was not run).
     static func locate(_ detector: String, in directory: String) -> String? {
-        for suffix in [".ndjson.zst", ".ndjson.lz4", ".ndjson"] {
+        for suffix in [".ndjson.zst", ".ndjson.lz4", ".ndjson", ".csv.zst", ".csv.lz4", ".csv"] {
             let path = (directory as NSString).appendingPathComponent(detector + suffix)
             if FileManager.default.fileExists(atPath: path) { return path }
         }
@@ -26,6 +27,8 @@ struct FindingsFile {
     /// - Throws: ``InputError`` when the file cannot be read or its compression is corrupt.
     init(path: String) throws(InputError) {
         self.path = path
+        let isCSV = (path as NSString).lastPathComponent.lowercased().contains(".csv")
+        var header: [String]?
         var lines: [[String: Any]] = []
         var skipped = 0
         var pending: [UInt8] = []
@@ -39,7 +42,7 @@ struct FindingsFile {
                 pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 var lineStart = 0
                 while let newline = pending[lineStart...].firstIndex(of: 0x0A) {
-                    Self.parse(pending[lineStart..<newline], into: &lines, skipped: &skipped)
+                    Self.parse(pending[lineStart..<newline], csv: isCSV, header: &header, into: &lines, skipped: &skipped)
                     lineStart = newline + 1
                 }
                 pending.removeFirst(lineStart)
@@ -47,17 +50,70 @@ struct FindingsFile {
         } catch {
             throw InputError(path: path, underlying: error)
         }
-        Self.parse(pending[...], into: &lines, skipped: &skipped)
+        Self.parse(pending[...], csv: isCSV, header: &header, into: &lines, skipped: &skipped)
         records = lines
         skippedLines = skipped
     }
 
-    private static func parse(_ line: ArraySlice<UInt8>, into lines: inout [[String: Any]], skipped: inout Int) {
+    private static func parse(_ line: ArraySlice<UInt8>, csv: Bool, header: inout [String]?,
+                              into lines: inout [[String: Any]], skipped: inout Int) {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
-        if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] {
+        if csv {
+            let fields = csvFields(String(decoding: line, as: UTF8.self))
+            guard let names = header else {
+                header = fields
+                return
+            }
+            guard fields.count == names.count else {
+                skipped += 1
+                return
+            }
+            var object: [String: Any] = [:]
+            for (name, text) in zip(names, fields) { object[name] = typed(text) }
+            lines.append(object)
+        } else if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] {
             lines.append(object)
         } else {
             skipped += 1
+        }
+    }
+
+    /// The fields of one CSV line: commas separate, double quotes enclose, `""` is a quote.
+    static func csvFields(_ line: String) -> [String] {
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var previousWasQuote = false
+        for character in line where character != "\r" {
+            if quoted {
+                if character == "\"" { quoted = false; previousWasQuote = true } else { field.append(character) }
+            } else if character == "\"" {
+                if previousWasQuote { field.append("\"") }
+                quoted = true
+                previousWasQuote = false
+            } else if character == "," {
+                fields.append(field)
+                field = ""
+                previousWasQuote = false
+            } else {
+                field.append(character)
+                previousWasQuote = false
+            }
+        }
+        fields.append(field)
+        return fields
+    }
+
+    /// A CSV value as JSON would have typed it: booleans, numbers, empty as null, else text.
+    private static func typed(_ text: String) -> Any {
+        switch text {
+        case "": return NSNull()
+        case "true": return true
+        case "false": return false
+        default:
+            if let integer = Int(text) { return NSNumber(value: integer) }
+            if let number = Double(text), !text.contains(":") { return NSNumber(value: number) }
+            return text
         }
     }
 }
