@@ -128,6 +128,21 @@ import Testing
         #expect(FindingsFile.csvFields("a,\"b,c\",\"d\"\"e\",") == ["a", "b,c", "d\"e", ""])
     }
 
+    /// Lines that straddle the reader's 1 MiB chunks, and a last line without a newline, are read whole.
+    @Test(arguments: ["fanout.ndjson", "fanout.ndjson.zst", "fanout.ndjson.lz4"])
+    func linesAcrossChunksAndWithoutAFinalNewlineAreRead(name: String) throws {
+        var lines = (0..<30_000).map { #"{"src":"10.20.\#($0 / 250).\#($0 % 250)","dport":445,"proto":"tcp","peers":25,"pad":"\#(String(repeating: "x", count: $0 % 97))"}"# }
+        lines.append(#"{"src":"10.50.2.22","dport":445,"proto":"tcp","peers":36}"#)
+        let (directory, truthPath) = try Self.setUp([:])
+        let compression: OutputCompression = name.hasSuffix(".zst") ? .zstd : name.hasSuffix(".lz4") ? .lz4 : .none
+        let file = try OutputFile(path: directory + "/" + name, compression: compression)
+        try file.write(Array(lines.joined(separator: "\n").utf8))  // no final newline
+        try file.close()
+        let report = try Evaluator.evaluate(findingsDirectory: directory, truthPath: truthPath)
+        #expect(report.fanout.findings == 30_001 && report.fanout.skippedLines == 0)
+        #expect(report.fanout.recall == 1 && report.fanout.falseAlarms.count == 30_000)
+    }
+
     @Test func minConnectionsChangesWhatRecallCounts() throws {
         let (directory, truthPath) = try Self.setUp(["beacons.ndjson": Self.beaconLines])
         let report = try Evaluator.evaluate(findingsDirectory: directory, truthPath: truthPath, minConnections: 3)
