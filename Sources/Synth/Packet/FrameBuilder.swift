@@ -103,6 +103,11 @@ public final class FrameBuilder {
 
     /// Appends payload bytes (written in full; the frame is truncated when it is finished).
     public func append(_ bytes: [UInt8]) {
+        append(bytes[...])
+    }
+
+    /// Appends a slice of payload bytes without copying it into a new array first.
+    public func append(_ bytes: ArraySlice<UInt8>) {
         bytes.withUnsafeBytes { raw in
             if let base = raw.baseAddress { (buffer + cursor).copyMemory(from: base, byteCount: raw.count) }
         }

@@ -17,7 +17,16 @@ final class Engine {
     let writer: CaptureWriter
     /// Capture end: actors due later are dropped.
     let end: Int64
-    private var heap: [(time: Int64, order: UInt64, actor: any Actor)] = []
+    /// Heap entries are plain values (the actor is a slot number), so sifting moves no references.
+    private struct Entry {
+        var time: Int64
+        var order: UInt64
+        var slot: Int
+    }
+
+    private var heap: [Entry] = []
+    private var actors: [(any Actor)?] = []
+    private var freeSlots: [Int] = []
     private var order: UInt64 = 0
 
     init(builder: FrameBuilder, writer: CaptureWriter, end: Int64) {
@@ -29,8 +38,22 @@ final class Engine {
     /// Adds an actor; it acts first at its ``Actor/nextTime``.
     func add(_ actor: any Actor) {
         guard actor.nextTime < end else { return }
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            actors[slot] = actor
+        } else {
+            slot = actors.count
+            actors.append(actor)
+        }
+        push(Entry(time: actor.nextTime, order: 0, slot: slot))
+    }
+
+    private func push(_ entry: Entry) {
         order += 1
-        heap.append((actor.nextTime, order, actor))
+        var entry = entry
+        entry.order = order
+        heap.append(entry)
         siftUp(heap.count - 1)
     }
 
@@ -51,7 +74,13 @@ final class Engine {
                 siftDown(0)
             }
             // Popped before it acts, so actors it spawns (never earlier than now) cannot disturb the heap.
-            if try top.actor.step(self) { add(top.actor) }
+            let actor = actors[top.slot]!
+            if try actor.step(self), actor.nextTime < end {
+                push(Entry(time: actor.nextTime, order: 0, slot: top.slot))
+            } else {
+                actors[top.slot] = nil
+                freeSlots.append(top.slot)
+            }
         }
     }
 

@@ -175,16 +175,20 @@ final class TCPConversation: Actor {
         var filler = length
         switch message.style {
         case .explicit(let bytes):
-            builder.append(Array(bytes[offset..<offset + length]))
+            builder.append(bytes[offset..<offset + length])
             filler = 0
         case .tls:
-            builder.append(ClinicalMessages.tlsRecordHeader(length: length - 5))
+            builder.appendTLSRecordHeader(bodyLength: length - 5)
             filler -= 5
         case .smb:
-            builder.append(ClinicalMessages.netbiosHeader(length: length - 4))
+            builder.append32(UInt32(length - 4))  // NetBIOS session message: type 0, 24-bit length
             filler -= 4
         case .dicom:
-            builder.append(DICOMMessages.dataHeader(segmentLength: length, last: isLast))
+            // P-DATA-TF (type 4, PDU length) with one PDV (length, presentation context, flags).
+            let pdu = UInt32(length - 6), pdv = pdu - 4
+            builder.append32(0x0400_0000 | pdu >> 16)
+            builder.append32((pdu & 0xFFFF) << 16 | pdv >> 16)
+            builder.append32((pdv & 0xFFFF) << 16 | UInt32(DICOMMessages.presentationContext) << 8 | (isLast ? 0x02 : 0x00))
             filler -= DICOMMessages.dataHeaderLength
             if segmentIndex == 0 {
                 let segments = (message.length + mss - 1) / mss
