@@ -1,5 +1,5 @@
 internal import Foundation
-public import Synth
+import Synth
 import Ingest
 
 /// `medflow eval`: scores a findings directory against a synthetic capture's truth file.

@@ -1,5 +1,5 @@
 import FlowModel
-public import Output
+import Output
 
 /// `--scenario bulk`: a stream of many random flows at a chosen packet count, for throughput tests.
 ///

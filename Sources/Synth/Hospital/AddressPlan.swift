@@ -1,4 +1,4 @@
-public import FlowModel
+import FlowModel
 
 /// A zone of the synthetic hospital: a subnet, whether its hosts are medical devices, its VLAN.
 public struct Zone: Sendable, Hashable {

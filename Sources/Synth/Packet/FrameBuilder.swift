@@ -1,4 +1,4 @@
-public import FlowModel
+import FlowModel
 
 /// Builds one Ethernet frame at a time: optional 802.1Q tag, IPv4 or IPv6, TCP or UDP, payload.
 ///

@@ -1,4 +1,4 @@
-public import Output
+import Output
 
 /// Something that emits packets or starts conversations at ``nextTime``: a conversation, a stream or a source.
 protocol Actor: AnyObject {

@@ -1,4 +1,4 @@
-public import Output
+import Output
 
 /// How the rate of a Poisson source changes over the day.
 enum DayCurve {

@@ -1,4 +1,4 @@
-public import Output
+import Output
 import FlowModel
 
 /// How the bytes of a message are framed in each TCP segment.

@@ -1,4 +1,4 @@
-public import Output
+import Output
 import FlowModel
 
 /// A short UDP exchange: datagrams at fixed offsets from its start (DNS, NTP, HL7-free chatter).
