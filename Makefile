@@ -5,9 +5,10 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build dependencies (C libraries) and the tools the tests cross-check against (zstd, lz4 CLIs).
 APT_PKGS := libpcap-dev liblz4-dev libzstd-dev pkg-config zstd lz4
 SAMPLE  := datasets/sample-loopback.pcap.zst
-OUT     := out/sample
+HOSPITAL := datasets/hospital-2h
+OUT     := out/hospital
 
-.PHONY: all deps build release run test clean
+.PHONY: all deps build release run test clean hospital-sample
 
 all: build
 
@@ -29,10 +30,15 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Builds release and analyses the bundled sample.
+# Builds release, analyses the bundled synthetic hospital and scores the findings against its truth.
 run: release
-	.build/release/medflow analyze $(SAMPLE) --out $(OUT) --flows
-	@echo "Look inside: zstdcat $(OUT)/flows.ndjson.zst | head | jq ."
+	.build/release/medflow analyze $(HOSPITAL).pcap.zst --out $(OUT) --flows
+	.build/release/medflow eval $(OUT) $(HOSPITAL).truth.json
+	@echo "Look inside: zstdcat $(OUT)/flows.ndjson.zst | head | jq .   (truth: $(HOSPITAL).truth.json)"
+
+# Regenerates the bundled hospital sample (deterministic; needs the zstd tool).
+hospital-sample: release
+	scripts/make-hospital-sample.sh
 
 test: deps
 	$(SWIFT) test

@@ -34,7 +34,7 @@ let package = Package(
             dependencies: ["FlowModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Synth", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
+        .target(name: "Synth", dependencies: ["FlowModel", "Output"], swiftSettings: swiftSettings),
         .target(
             name: "MedFlow",
             dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output"],
@@ -42,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "medflow",
-            dependencies: ["MedFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MedFlow", "Synth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "FlowModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "FlowModel", "Output"], swiftSettings: swiftSettings),
         .testTarget(name: "OutputTests", dependencies: ["Output", "FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MedFlowTests",
