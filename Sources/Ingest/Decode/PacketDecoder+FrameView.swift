@@ -91,6 +91,10 @@ extension PacketDecoder {
         var tcpFlags: UInt8 = 0
         /// IP (IPv4) or fragment (IPv6) identification of a fragment.
         var fragmentID: UInt32 = 0
+        /// For UDP: where the payload starts and the datagram's captured bytes end (the export-capture
+        /// reader reads NetFlow/IPFIX from there); 0 otherwise.
+        var payloadStart: Int = 0
+        var payloadEnd: Int = 0
 
         /// Makes this a link row for `etherType`: both ports hold it, the flags say ``PacketBatch/Flags/link``.
         ///

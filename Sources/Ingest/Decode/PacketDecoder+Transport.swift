@@ -32,7 +32,8 @@ extension PacketDecoder {
     /// | protocol | needs | fills |
     /// |---|---|---|
     /// | TCP (6) | 14 bytes | ports, flags byte (offset 13) |
-    /// | UDP (17), SCTP (132), UDP-Lite (136), DCCP (33) | 4 bytes | ports |
+    /// | UDP (17) | 4 bytes | ports, payload range (for the export-capture reader) |
+    /// | SCTP (132), UDP-Lite (136), DCCP (33) | 4 bytes | ports |
     /// | ICMP (1), ICMPv6 (58) | 2 bytes | `type << 8 \| code` in both ports, replies as requests |
     /// | anything else | nothing | ports 0 |
     ///
@@ -54,7 +55,13 @@ extension PacketDecoder {
             row.srcPort = frame.be16(offset)
             row.dstPort = frame.be16(offset &+ 2)
             row.tcpFlags = frame.u8(offset &+ 13)
-        case TransportProtocol.udp, TransportProtocol.sctp, 136, 33:  // + UDP-Lite, DCCP
+        case TransportProtocol.udp:
+            guard offset &+ 4 <= end else { return .tooShort }
+            row.srcPort = frame.be16(offset)
+            row.dstPort = frame.be16(offset &+ 2)
+            row.payloadStart = offset &+ 8
+            row.payloadEnd = end
+        case TransportProtocol.sctp, 136, 33:  // SCTP, UDP-Lite, DCCP
             guard offset &+ 4 <= end else { return .tooShort }
             row.srcPort = frame.be16(offset)
             row.dstPort = frame.be16(offset &+ 2)
