@@ -84,3 +84,30 @@ public final class ExportCaptureReader {
     /// The UDP ports export traffic was read from.
     public var exportPorts: [UInt16] { port.map { [$0] } ?? learnedPorts.sorted() }
 }
+
+extension ExportCaptureReader {
+    /// Whether the first megabyte of the capture at `path` is export traffic: at least one UDP datagram is a
+    /// whole NetFlow/IPFIX message and at least 90 % of the IP packets are (a hospital capture that also
+    /// carries some router exports stays a packet capture).
+    public static func isExportCapture(path: String) throws(ParseError) -> Bool {
+        let reader = try CaptureFile.open(path: path)
+        guard let chunk = try reader.nextChunk(targetBytes: 1 << 20) else { return false }
+        let decoder = PacketDecoder(linkType: reader.linkType)
+        let bytes = chunk.bytes
+        var offset = 0, packets = 0, exports = 0
+        while offset + PcapFileHeader.recordHeaderSize <= bytes.count {
+            let (_, _, captured, _) = chunk.header.recordHeader(bytes, at: offset)
+            let start = offset + PcapFileHeader.recordHeaderSize
+            let length = min(Int(captured), bytes.count - start)
+            offset = start + length
+            let frame = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            var row = PacketDecoder.DecodedRow()
+            guard decoder.decodeFrame(PacketDecoder.FrameView(frame), into: &row) == .ipPacket else { continue }
+            packets += 1
+            if row.proto == TransportProtocol.udp, row.payloadStart < row.payloadEnd, ExportPlausibility.isExportMessage(UnsafeRawBufferPointer(rebasing: frame[row.payloadStart..<row.payloadEnd])) {
+                exports += 1
+            }
+        }
+        return exports > 0 && exports * 10 >= packets * 9
+    }
+}
