@@ -73,7 +73,14 @@ public final class NfdumpFile {
         let end = dataEnd
         while !finished {
             if header.dataBlocks > 0 && blocksRead >= header.dataBlocks { finished = true; break }
-            if offset >= end { finished = true; break }
+            if offset >= end {
+                if blocksRead < header.dataBlocks {
+                    // The header promised more blocks: the file was cut at a block boundary.
+                    warnings.append(.truncated(offset: offset, needed: Self.blockHeaderSize, available: 0))
+                }
+                finished = true
+                break
+            }
             guard offset + Self.blockHeaderSize <= end else {
                 warnings.append(.truncated(offset: offset, needed: Self.blockHeaderSize, available: end - offset))
                 finished = true

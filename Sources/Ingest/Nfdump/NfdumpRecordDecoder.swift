@@ -8,8 +8,9 @@ public import FlowModel
 /// nfpcapd [generic, ipv4]), so the walk notes each element's offset and reads them afterwards.
 ///
 /// Reading rules: one bounds check per record and per element header, then unaligned loads of the
-/// fixed-size payloads the element length guaranteed. A record whose size runs past the block, or a V3
-/// record without addresses or the generic flow element, is counted in
+/// fixed-size payloads the element length guaranteed. A record whose size runs past the block, a V3
+/// record whose elements do not fit in it, or one without addresses or the generic flow element, is
+/// counted in
 /// ``FlowInputCounters/malformedRecords``; a size that cannot be walked ends the block (the rest counted
 /// malformed). Other record types (exporter, sampler, legacy) are counted in
 /// ``FlowInputCounters/otherRecords``. nfcapd has already multiplied sampled counts by the sampling
@@ -67,10 +68,10 @@ enum NfdumpRecordDecoder {
         var generic = 0, ipv4 = 0, ipv6 = 0, misc = 0, reverse = 0
         var offset = 12
         for _ in 0..<elements {
-            guard offset &+ 4 <= size else { break }
+            guard offset &+ 4 <= size else { counters.malformedRecords &+= 1; return }
             let type = record.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
             let length = Int(record.loadUnaligned(fromByteOffset: offset &+ 2, as: UInt16.self))
-            guard length >= 4, length <= size &- offset else { break }
+            guard length >= 4, length <= size &- offset else { counters.malformedRecords &+= 1; return }
             switch type {
             case Element.generic where length >= 52: generic = offset &+ 4
             case Element.ipv4 where length >= 12: ipv4 = offset &+ 4
