@@ -37,31 +37,11 @@ public final class FlowPairer {
     /// Records emitted without a reverse record.
     public private(set) var unpaired: UInt64 = 0
 
-    private struct DirectedKey: Hashable {
-        var srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64
-        var ports: UInt32
-        var proto: UInt8
-
-        init(_ r: FlowRecord) {
-            srcHigh = r.src.high; srcLow = r.src.low; dstHigh = r.dst.high; dstLow = r.dst.low
-            ports = UInt32(r.srcPort) << 16 | UInt32(r.dstPort)
-            proto = r.proto
-        }
-
-        var reversed: DirectedKey {
-            var key = self
-            (key.srcHigh, key.dstHigh) = (dstHigh, srcHigh)
-            (key.srcLow, key.dstLow) = (dstLow, srcLow)
-            key.ports = ports << 16 | ports >> 16
-            return key
-        }
-    }
-
     /// Waiting records; `slots[i]` has sequence number `base + i`, `nil` once paired.
     private var slots: [FlowRecord?] = []
     private var head = 0
     private var base = 0
-    private var waiting: [DirectedKey: Int] = [:]
+    private var waiting = PairingTable()
     private var watermark = Int64.min
 
     /// Creates a pairer.
@@ -72,9 +52,15 @@ public final class FlowPairer {
     /// Records still waiting for their reverse.
     public var pendingCount: Int { waiting.count }
 
+    @inline(__always)
+    private static func key(_ r: FlowRecord) -> PairingTable.Key {
+        PairingTable.Key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
+                         portsAndProto: UInt64(r.srcPort) << 24 | UInt64(r.dstPort) << 8 | UInt64(r.proto))
+    }
+
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).
     public func add(_ batch: FlowBatch) -> FlowBatch {
-        var out = FlowBatch()
+        var out = FlowBatchBuilder(capacity: batch.count)  // each record leaves at most one flow here
         for index in 0..<batch.count {
             let record = batch[index]
             watermark = max(watermark, record.lastSeen)
@@ -82,19 +68,21 @@ public final class FlowPairer {
                 out.append(record)
                 continue
             }
-            let key = DirectedKey(record)
-            if let sequence = waiting[key.reversed], let other = slots[sequence - base], overlaps(other, record) {
+            let key = Self.key(record)
+            let reverse = key.reversed
+            if let sequence = waiting.value(for: reverse), let other = slots[sequence - base], overlaps(other, record) {
                 slots[sequence - base] = nil
-                waiting[key.reversed] = nil
+                waiting.remove(reverse)
                 out.append(merge(other, record))
                 paired += 1
                 continue
             }
-            waiting[key] = base + slots.count
+            waiting.set(base + slots.count, for: key)
             slots.append(record)
         }
-        release(into: &out, all: false)
-        return out
+        var flows = out.build()
+        release(into: &flows, all: false)
+        return flows
     }
 
     /// Emits every waiting record (end of input).
@@ -135,8 +123,7 @@ public final class FlowPairer {
             guard let record = slots[head] else { head += 1; continue }
             let tooMany = slots.count - head > configuration.maximumPending
             guard all || tooMany || record.lastSeen &+ hold < watermark else { break }
-            let key = DirectedKey(record)
-            if waiting[key] == base + head { waiting[key] = nil }
+            waiting.remove(Self.key(record), ifValue: base + head)
             slots[head] = nil
             out.append(record)
             unpaired += 1

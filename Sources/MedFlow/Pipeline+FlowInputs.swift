@@ -135,6 +135,7 @@ extension Pipeline {
         nonisolated(unsafe) let bytes = file.bytes  // the mapping outlives the tasks
         let work: @Sendable (Int) -> Void = { i in
             var item = DecodedBlock()
+            item.batch.reserveCapacity(Int(min(blocks[i].recordCount, 1 << 16)))
             item.problem = decoders[i].decode(blocks[i], in: bytes, into: &item.batch, counters: &item.counters)
             output[i] = item
         }

@@ -13,12 +13,7 @@ extension FlowBatch {
         firstSeenNs: Int64, lastSeenNs: Int64, packets: UInt64, bytes: UInt64,
         reversePackets: UInt64 = 0, reverseBytes: UInt64 = 0, tcpFlags: UInt8, endReason: FlowRecord.EndReason
     ) {
-        var sport = srcPort, dport = dstPort
-        if proto == TransportProtocol.icmp || proto == TransportProtocol.icmpv6 {
-            let key = exportedICMPKey(proto: proto, srcPort: srcPort, dstPort: dstPort)
-            sport = key
-            dport = key
-        }
+        let (sport, dport) = exportedPorts(proto: proto, srcPort: srcPort, dstPort: dstPort)
         srcHigh.append(src.high)
         srcLow.append(src.low)
         dstHigh.append(dst.high)
@@ -37,6 +32,31 @@ extension FlowBatch {
         tcpFlagsIn.append(0)
         self.endReason.append(endReason.rawValue)
     }
+}
+
+extension FlowBatchBuilder {
+    /// ``FlowBatch/appendExported(src:dst:srcPort:dstPort:proto:firstSeenNs:lastSeenNs:packets:bytes:reversePackets:reverseBytes:tcpFlags:endReason:)``
+    /// for the builder: same rules, plain stores.
+    @inline(__always)
+    mutating func appendExported(
+        src: IPAddress, dst: IPAddress, srcPort: UInt16, dstPort: UInt16, proto: UInt8,
+        firstSeenNs: Int64, lastSeenNs: Int64, packets: UInt64, bytes: UInt64,
+        reversePackets: UInt64, reverseBytes: UInt64, tcpFlags: UInt8, endReason: FlowRecord.EndReason
+    ) {
+        let (sport, dport) = exportedPorts(proto: proto, srcPort: srcPort, dstPort: dstPort)
+        append(src: src, dst: dst, srcPort: sport, dstPort: dport, proto: proto, flags: 0,
+               firstSeen: min(firstSeenNs, lastSeenNs), lastSeen: max(firstSeenNs, lastSeenNs),
+               packetsOut: packets, bytesOut: bytes, packetsIn: reversePackets, bytesIn: reverseBytes,
+               tcpFlagsOut: proto == TransportProtocol.tcp ? tcpFlags : 0, tcpFlagsIn: 0, endReason: endReason.rawValue)
+    }
+}
+
+/// The ports stored for an exported record: as given, except ICMP/ICMPv6 whose key goes in both.
+@inline(__always)
+func exportedPorts(proto: UInt8, srcPort: UInt16, dstPort: UInt16) -> (UInt16, UInt16) {
+    guard proto == TransportProtocol.icmp || proto == TransportProtocol.icmpv6 else { return (srcPort, dstPort) }
+    let key = exportedICMPKey(proto: proto, srcPort: srcPort, dstPort: dstPort)
+    return (key, key)
 }
 
 /// The packet path's ICMP key for an exported record: exporters put `type << 8 | code` in the destination

@@ -38,6 +38,22 @@ enum NfdumpRecordDecoder {
         _ block: UnsafeRawBufferPointer, recordCount: UInt32, into batch: inout FlowBatch,
         counters: inout FlowInputCounters
     ) {
+        var builder = FlowBatchBuilder(capacity: capacity(block, recordCount: recordCount))
+        decodeRecords(block, recordCount: recordCount, into: &builder, counters: &counters)
+        batch.append(contentsOf: builder.build())
+    }
+
+    /// Room a block's flows need: its record count, but no more than the block can hold (a V3 record is at
+    /// least 12 bytes), so a corrupt count cannot make the reader allocate more than the block's size.
+    static func capacity(_ block: UnsafeRawBufferPointer, recordCount: UInt32) -> Int {
+        min(Int(recordCount), block.count / 12)
+    }
+
+    /// Decodes a type-3 block into `builder`, whose capacity must be ``capacity(_:recordCount:)``.
+    static func decodeRecords(
+        _ block: UnsafeRawBufferPointer, recordCount: UInt32, into batch: inout FlowBatchBuilder,
+        counters: inout FlowInputCounters
+    ) {
         guard let base = block.baseAddress else { return }
         let end = block.count
         var offset = 0
@@ -61,7 +77,7 @@ enum NfdumpRecordDecoder {
     /// Decodes one V3 record of `size` bytes at `record`.
     @inline(__always)
     static func decodeV3(
-        _ record: UnsafeRawPointer, size: Int, into batch: inout FlowBatch, counters: inout FlowInputCounters
+        _ record: UnsafeRawPointer, size: Int, into batch: inout FlowBatchBuilder, counters: inout FlowInputCounters
     ) {
         guard size >= 12 else { counters.malformedRecords &+= 1; return }
         let elements = Int(record.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
@@ -82,7 +98,7 @@ enum NfdumpRecordDecoder {
             }
             offset &+= length
         }
-        guard generic != 0, ipv4 != 0 || ipv6 != 0 else { counters.malformedRecords &+= 1; return }
+        guard generic != 0, ipv4 != 0 || ipv6 != 0, batch.hasRoom else { counters.malformedRecords &+= 1; return }
         let src: IPAddress, dst: IPAddress
         if ipv4 != 0 {
             src = IPAddress(v4: record.loadUnaligned(fromByteOffset: ipv4, as: UInt32.self))
@@ -155,7 +171,9 @@ public final class NfdumpBlockDecoder: @unchecked Sendable {
         }
         switch block.type {
         case 3:
-            NfdumpRecordDecoder.decodeRecords(data, recordCount: block.recordCount, into: &batch, counters: &counters)
+            var builder = FlowBatchBuilder(capacity: NfdumpRecordDecoder.capacity(data, recordCount: block.recordCount))
+            NfdumpRecordDecoder.decodeRecords(data, recordCount: block.recordCount, into: &builder, counters: &counters)
+            if batch.isEmpty { batch = builder.build() } else { batch.append(contentsOf: builder.build()) }
         default:
             // Array blocks (type 4) carry no flow records in nfdump 1.7; legacy type 2 is layout 1.
             counters.otherRecords &+= UInt64(block.recordCount)
