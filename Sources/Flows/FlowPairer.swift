@@ -61,6 +61,12 @@ public final class FlowPairer {
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).
     public func add(_ batch: FlowBatch) -> FlowBatch {
         var out = FlowBatchBuilder(capacity: batch.count)  // each record leaves at most one flow here
+        // Work on locals: class properties would pay a dynamic exclusivity check on every access.
+        var slots = self.slots, waiting = self.waiting
+        self.slots = []
+        self.waiting = PairingTable(capacity: 16)
+        var watermark = self.watermark, paired = self.paired
+        let base = self.base
         for index in 0..<batch.count {
             let record = batch[index]
             watermark = max(watermark, record.lastSeen)
@@ -80,6 +86,10 @@ public final class FlowPairer {
             waiting.set(base + slots.count, for: key)
             slots.append(record)
         }
+        self.slots = slots
+        self.waiting = waiting
+        self.watermark = watermark
+        self.paired = paired
         var flows = out.build()
         release(into: &flows, all: false)
         return flows
