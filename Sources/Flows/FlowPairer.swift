@@ -25,10 +25,12 @@ public struct FlowPairingConfiguration: Sendable, Hashable {
 /// first; on a tie, the side sending to the lower port (the service). The merged flow keeps the
 /// initiator's counts in the `Out` columns and the responder's in the `In` columns, the union of the
 /// times, and the later record's end reason. Records that already carry both directions pass through.
+/// A second record of the same direction while one waits sends the waiting one on unpaired.
 ///
-/// Memory is bounded: records wait in arrival order and leave unpaired when the latest end time seen
-/// has moved ``FlowPairingConfiguration/holdNs`` past them, or when more than
-/// ``FlowPairingConfiguration/maximumPending`` wait.
+/// Memory is bounded: waiting records live in a recycled pool; a sweep, each time the latest end time
+/// seen has moved an eighth of ``FlowPairingConfiguration/holdNs``, sends on the records whose end lies
+/// more than `holdNs` before it; more than ``FlowPairingConfiguration/maximumPending`` waiting records
+/// send the older half on at once.
 public final class FlowPairer {
     /// The configuration in use.
     public let configuration: FlowPairingConfiguration
@@ -37,12 +39,13 @@ public final class FlowPairer {
     /// Records emitted without a reverse record.
     public private(set) var unpaired: UInt64 = 0
 
-    /// Waiting records; `slots[i]` has sequence number `base + i`, `nil` once paired.
-    private var slots: [FlowRecord?] = []
-    private var head = 0
-    private var base = 0
+    /// Waiting records (and free entries, listed in `free`).
+    private var pool: [FlowRecord] = []
+    private var live: [Bool] = []
+    private var free: [Int] = []
     private var waiting = PairingTable()
     private var watermark = Int64.min
+    private var lastSweep = Int64.min
 
     /// Creates a pairer.
     public init(configuration: FlowPairingConfiguration = FlowPairingConfiguration()) {
@@ -60,13 +63,12 @@ public final class FlowPairer {
 
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).
     public func add(_ batch: FlowBatch) -> FlowBatch {
-        var out = FlowBatchBuilder(capacity: batch.count)  // each record leaves at most one flow here
+        // Each record leaves at most two flows here (itself merged, or a same-direction record it replaces).
+        var out = FlowBatchBuilder(capacity: batch.count * 2)
         // Work on locals: class properties would pay a dynamic exclusivity check on every access.
-        var slots = self.slots, waiting = self.waiting
-        self.slots = []
-        self.waiting = PairingTable(capacity: 16)
-        var watermark = self.watermark, paired = self.paired
-        let base = self.base
+        var pool = self.pool, live = self.live, free = self.free, waiting = self.waiting
+        self.pool = []; self.live = []; self.free = []; self.waiting = PairingTable(capacity: 16)
+        var watermark = self.watermark, paired = self.paired, unpaired = self.unpaired
         for index in 0..<batch.count {
             let record = batch[index]
             watermark = max(watermark, record.lastSeen)
@@ -76,29 +78,49 @@ public final class FlowPairer {
             }
             let key = Self.key(record)
             let reverse = key.reversed
-            if let sequence = waiting.value(for: reverse), let other = slots[sequence - base], overlaps(other, record) {
-                slots[sequence - base] = nil
+            if let slot = waiting.value(for: reverse), overlaps(pool[slot], record) {
+                out.append(merge(pool[slot], record))
                 waiting.remove(reverse)
-                out.append(merge(other, record))
+                live[slot] = false
+                free.append(slot)
                 paired += 1
                 continue
             }
-            waiting.set(base + slots.count, for: key)
-            slots.append(record)
+            let slot: Int
+            if let reused = free.popLast() {
+                slot = reused
+                pool[slot] = record
+                live[slot] = true
+            } else {
+                slot = pool.count
+                pool.append(record)
+                live.append(true)
+            }
+            if let previous = waiting.value(for: key) {
+                out.append(pool[previous])
+                live[previous] = false
+                free.append(previous)
+                unpaired += 1
+            }
+            waiting.set(slot, for: key)
         }
-        self.slots = slots
-        self.waiting = waiting
-        self.watermark = watermark
-        self.paired = paired
+        self.pool = pool; self.live = live; self.free = free; self.waiting = waiting
+        self.watermark = watermark; self.paired = paired; self.unpaired = unpaired
         var flows = out.build()
-        release(into: &flows, all: false)
+        let hold = configuration.holdNs
+        if waiting.count > configuration.maximumPending {
+            sweep(into: &flows, olderThanHalf: true)
+        } else if watermark > lastSweep &+ hold / 8 {
+            lastSweep = watermark
+            sweep(into: &flows, before: watermark &- hold)
+        }
         return flows
     }
 
-    /// Emits every waiting record (end of input).
+    /// Emits every waiting record (end of input), in arrival-slot order.
     public func finish() -> FlowBatch {
         var out = FlowBatch()
-        release(into: &out, all: true)
+        sweep(into: &out, before: .max)
         return out
     }
 
@@ -126,23 +148,29 @@ public final class FlowPairer {
         return flow
     }
 
-    /// Emits waiting records from the oldest while they have waited long enough (or all of them).
-    private func release(into out: inout FlowBatch, all: Bool) {
-        let hold = configuration.holdNs
-        while head < slots.count {
-            guard let record = slots[head] else { head += 1; continue }
-            let tooMany = slots.count - head > configuration.maximumPending
-            guard all || tooMany || record.lastSeen &+ hold < watermark else { break }
-            waiting.remove(Self.key(record), ifValue: base + head)
-            slots[head] = nil
-            out.append(record)
-            unpaired += 1
-            head += 1
+    /// Sends on the waiting records that ended before `limit`.
+    private func sweep(into out: inout FlowBatch, before limit: Int64) {
+        for slot in 0..<pool.count where live[slot] && pool[slot].lastSeen < limit {
+            evict(slot, into: &out)
         }
-        if head > 4096 && head * 2 > slots.count {
-            slots.removeFirst(head)
-            base += head
-            head = 0
+        if waiting.count == 0 {
+            pool.removeAll(keepingCapacity: true); live.removeAll(keepingCapacity: true); free.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Sends on the older half of the waiting records (by end time).
+    private func sweep(into out: inout FlowBatch, olderThanHalf: Bool) {
+        var ends = (0..<pool.count).filter { live[$0] }.map { pool[$0].lastSeen }
+        ends.sort()
+        guard !ends.isEmpty else { return }
+        sweep(into: &out, before: ends[ends.count / 2] &+ 1)
+    }
+
+    private func evict(_ slot: Int, into out: inout FlowBatch) {
+        waiting.remove(Self.key(pool[slot]), ifValue: slot)
+        out.append(pool[slot])
+        live[slot] = false
+        free.append(slot)
+        unpaired += 1
     }
 }
