@@ -1,6 +1,7 @@
 /// An open-addressing hash map from a directed flow key (addresses, ports, protocol) to an integer, for
-/// ``FlowPairer``: linear probing over structure-of-arrays key columns, a multiplicative hash (no SipHash
-/// per lookup), backward-shift deletion (no tombstones), doubling at half load.
+/// ``FlowPairer``: linear probing over one array of 48-byte entries (a probe touches one cache line), a
+/// multiplicative hash (no SipHash per lookup), backward-shift deletion (no tombstones), doubling at half
+/// load.
 struct PairingTable {
     /// A directed key: source and destination address halves, then `srcPort << 24 | dstPort << 8 | proto`.
     struct Key: Equatable {
@@ -24,41 +25,31 @@ struct PairingTable {
         }
     }
 
+    /// One slot: the key (``Key/portsAndProto`` is `empty` for a free slot) and its value.
+    private struct Entry {
+        var key: Key
+        var value: Int
+    }
+
     private static let empty = UInt64.max
-    private var srcHigh: [UInt64]
-    private var srcLow: [UInt64]
-    private var dstHigh: [UInt64]
-    private var dstLow: [UInt64]
-    /// ``Key/portsAndProto``, or `empty` for a free slot.
-    private var tags: [UInt64]
-    private var values: [Int]
+    private static let free = Entry(key: Key(srcHigh: 0, srcLow: 0, dstHigh: 0, dstLow: 0, portsAndProto: empty), value: 0)
+    private var entries: [Entry]
     private var mask: Int
     /// Entries held.
     private(set) var count = 0
 
     init(capacity: Int = 1 << 14) {
         let size = max(16, capacity.nextPowerOfTwo)
-        srcHigh = Array(repeating: 0, count: size)
-        srcLow = Array(repeating: 0, count: size)
-        dstHigh = Array(repeating: 0, count: size)
-        dstLow = Array(repeating: 0, count: size)
-        tags = Array(repeating: Self.empty, count: size)
-        values = Array(repeating: 0, count: size)
+        entries = Array(repeating: Self.free, count: size)
         mask = size - 1
-    }
-
-    @inline(__always)
-    private func matches(_ slot: Int, _ key: Key) -> Bool {
-        tags[slot] == key.portsAndProto && srcLow[slot] == key.srcLow && dstLow[slot] == key.dstLow
-            && srcHigh[slot] == key.srcHigh && dstHigh[slot] == key.dstHigh
     }
 
     /// The value stored for `key`.
     @inline(__always)
     func value(for key: Key) -> Int? {
         var slot = Int(truncatingIfNeeded: key.hash) & mask
-        while tags[slot] != Self.empty {
-            if matches(slot, key) { return values[slot] }
+        while entries[slot].key.portsAndProto != Self.empty {
+            if entries[slot].key == key { return entries[slot].value }
             slot = (slot &+ 1) & mask
         }
         return nil
@@ -66,24 +57,22 @@ struct PairingTable {
 
     /// Stores `value` for `key`, replacing any previous value.
     mutating func set(_ value: Int, for key: Key) {
-        if (count + 1) * 2 > tags.count { grow() }
+        if (count + 1) * 2 > entries.count { grow() }
         var slot = Int(truncatingIfNeeded: key.hash) & mask
-        while tags[slot] != Self.empty {
-            if matches(slot, key) { values[slot] = value; return }
+        while entries[slot].key.portsAndProto != Self.empty {
+            if entries[slot].key == key { entries[slot].value = value; return }
             slot = (slot &+ 1) & mask
         }
-        srcHigh[slot] = key.srcHigh; srcLow[slot] = key.srcLow; dstHigh[slot] = key.dstHigh; dstLow[slot] = key.dstLow
-        tags[slot] = key.portsAndProto
-        values[slot] = value
+        entries[slot] = Entry(key: key, value: value)
         count += 1
     }
 
     /// Removes `key` if it maps to `value` (or to anything, when `value` is nil).
     mutating func remove(_ key: Key, ifValue value: Int? = nil) {
         var slot = Int(truncatingIfNeeded: key.hash) & mask
-        while tags[slot] != Self.empty {
-            if matches(slot, key) {
-                if let value, values[slot] != value { return }
+        while entries[slot].key.portsAndProto != Self.empty {
+            if entries[slot].key == key {
+                if let value, entries[slot].value != value { return }
                 deleteSlot(slot)
                 return
             }
@@ -95,30 +84,22 @@ struct PairingTable {
     private mutating func deleteSlot(_ removed: Int) {
         var hole = removed
         var next = (hole + 1) & mask
-        while tags[next] != Self.empty {
-            let key = Key(srcHigh: srcHigh[next], srcLow: srcLow[next], dstHigh: dstHigh[next], dstLow: dstLow[next],
-                          portsAndProto: tags[next])
-            let home = Int(truncatingIfNeeded: key.hash) & mask
+        while entries[next].key.portsAndProto != Self.empty {
+            let home = Int(truncatingIfNeeded: entries[next].key.hash) & mask
             // Move `next` into the hole unless its home lies cyclically in (hole, next].
-            let distanceToNext = (next - home) & mask, distanceToHole = (hole - home) & mask
-            if distanceToHole < distanceToNext {
-                srcHigh[hole] = srcHigh[next]; srcLow[hole] = srcLow[next]
-                dstHigh[hole] = dstHigh[next]; dstLow[hole] = dstLow[next]
-                tags[hole] = tags[next]; values[hole] = values[next]
+            if (hole - home) & mask < (next - home) & mask {
+                entries[hole] = entries[next]
                 hole = next
             }
             next = (next + 1) & mask
         }
-        tags[hole] = Self.empty
+        entries[hole] = Self.free
         count -= 1
     }
 
     private mutating func grow() {
-        var bigger = PairingTable(capacity: tags.count * 2)
-        for slot in 0..<tags.count where tags[slot] != Self.empty {
-            bigger.set(values[slot], for: Key(srcHigh: srcHigh[slot], srcLow: srcLow[slot], dstHigh: dstHigh[slot],
-                                              dstLow: dstLow[slot], portsAndProto: tags[slot]))
-        }
+        var bigger = PairingTable(capacity: entries.count * 2)
+        for entry in entries where entry.key.portsAndProto != Self.empty { bigger.set(entry.value, for: entry.key) }
         self = bigger
     }
 }
