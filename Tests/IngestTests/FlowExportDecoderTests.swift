@@ -194,3 +194,38 @@ struct FlowExportDecoderTests {
         #expect(batch[0].srcPort == 0x0800 && batch[0].dstPort == 0x0800)
     }
 }
+
+extension FlowExportDecoderTests {
+    @Test("a held data set is dropped once its hold time (export time) has passed")
+    func pendingExpiry() throws {
+        let data = ExportFixtures.set(300, ExportFixtures.ipfixRecord300(nameLength: 1))
+        let later = ExportFixtures.ipfix(exportSeconds: ExportFixtures.exportSeconds + 120, sets: [ExportFixtures.ipfixTemplate300()])
+        let (batch, decoder) = Self.decode([ExportFixtures.ipfix(sets: [data]), later],
+                                           limits: FlowExportLimits(pendingSeconds: 60), finish: false)
+        #expect(batch.isEmpty)
+        #expect(decoder.counters.heldDataSets == 1 && decoder.counters.droppedDataSets == 1)
+        #expect(decoder.counters.releasedDataSets == 0)
+        let (kept, keptDecoder) = Self.decode([ExportFixtures.ipfix(sets: [data]), later],
+                                              limits: FlowExportLimits(pendingSeconds: 600))
+        #expect(kept.count == 1 && keptDecoder.counters.releasedDataSets == 1)
+    }
+
+    @Test("v9 options template with a sampler: records naming the sampler are scaled")
+    func v9Sampling() throws {
+        var options = Bytes()
+        options.u16(260); options.u16(4); options.u16(8)   // scope 4 bytes, options 8 bytes
+        options.u16(1); options.u16(4)                     // scope: system
+        options.u16(48); options.u16(1)                    // sampler id
+        options.u16(50); options.u16(4)                    // sampler random interval
+        var optionData = Bytes()
+        optionData.u32(0); optionData.u8(3); optionData.u32(10); optionData.pad(to: 4)
+        let fields = ExportFixtures.v9Fields + [(48, 1)]
+        let record = ExportFixtures.v9Record(srcPort: 9) + [3]
+        let datagram = ExportFixtures.v9(sets: [ExportFixtures.set(1, options.data), ExportFixtures.set(260, optionData.data),
+                                                ExportFixtures.set(0, ExportFixtures.templateRecord(256, fields)),
+                                                ExportFixtures.set(256, record)])
+        let (batch, _) = Self.decode([datagram])
+        #expect(batch.count == 1)
+        #expect(batch[0].packetsOut == 50 && batch[0].bytesOut == 5000)
+    }
+}

@@ -48,3 +48,17 @@ struct NfdumpFixturesTests {
         }
     }
 }
+
+extension NfdumpFixturesTests {
+    @Test("the appendix statistics time range covers the records (used to order files)",
+          .enabled(if: SharedCaptures.exists("flows/conv_v9_none.nfcapd")), arguments: v9Files + ["conv_pcapd_none.nfcapd"])
+    func statisticsTimes(name: String) throws {
+        let file = try NfdumpFile(path: SharedCaptures.directory.appendingPathComponent("flows/\(name)").path)
+        let stats = try #require(file.statistics)
+        let (flows, _) = file.decodeAll()
+        let first = try #require(flows.firstSeen.min()), last = try #require(flows.lastSeen.max())
+        #expect(Int64(stats.firstSeenMs) * 1_000_000 <= first + 1_000_000_000)
+        #expect(Int64(stats.lastSeenMs) * 1_000_000 >= last - 1_000_000_000)
+        #expect(abs(Int64(stats.firstSeenMs) * 1_000_000 - first) < 60_000_000_000)
+    }
+}
