@@ -57,8 +57,12 @@ public final class FlowPairer {
 
     @inline(__always)
     private static func key(_ r: FlowRecord) -> PairingTable.Key {
-        PairingTable.Key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
-                         portsAndProto: UInt64(r.srcPort) << 24 | UInt64(r.dstPort) << 8 | UInt64(r.proto))
+        // ICMP flows carry their key in the destination port only: use it on both sides, so that a request
+        // and its reply (keyed alike) find each other.
+        let icmp = r.proto == 1 || r.proto == 58
+        let srcPort = UInt64(icmp ? r.dstPort : r.srcPort)
+        return PairingTable.Key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
+                                portsAndProto: srcPort << 24 | UInt64(r.dstPort) << 8 | UInt64(r.proto))
     }
 
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).

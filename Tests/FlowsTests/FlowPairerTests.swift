@@ -87,9 +87,9 @@ struct FlowPairerTests {
 
     @Test("ICMP echo request and reply records pair (both keyed by the request type)")
     func icmp() throws {
-        let request = FlowRecord(src: Self.client, dst: Self.server, srcPort: 0x0800, dstPort: 0x0800, proto: 1,
+        let request = FlowRecord(src: Self.client, dst: Self.server, srcPort: 0, dstPort: 0x0800, proto: 1,
                                  firstSeen: 1, lastSeen: 2, packetsOut: 1, bytesOut: 84)
-        let reply = FlowRecord(src: Self.server, dst: Self.client, srcPort: 0x0800, dstPort: 0x0800, proto: 1,
+        let reply = FlowRecord(src: Self.server, dst: Self.client, srcPort: 0, dstPort: 0x0800, proto: 1,
                                firstSeen: 3, lastSeen: 4, packetsOut: 1, bytesOut: 84)
         let (flows, _) = Self.run([request, reply])
         #expect(flows.count == 1 && flows[0].src == Self.client && flows[0].packets == 2)

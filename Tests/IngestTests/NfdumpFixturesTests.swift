@@ -39,8 +39,11 @@ struct NfdumpFixturesTests {
         let (flows, counters) = file.decodeAll()
         #expect(counters.flows == 40 && counters.packets == 141 && counters.bytes == 611_564)
         #expect(flows.count == 40)
-        // Every ICMP flow carries its key in both ports, as on the packet path.
-        for flow in flows.records where flow.proto == 1 { #expect(flow.srcPort == flow.dstPort) }
+        // ICMP flows carry their key in the destination port, source port 0, as on the packet path;
+        // replies are folded onto echo requests (type 8).
+        for flow in flows.records where flow.proto == 1 {
+            #expect(flow.srcPort == 0 && [0x0800, 0x0303].contains(flow.dstPort))
+        }
         // Times are epoch ns in November 2026, first ≤ last.
         for flow in flows.records {
             #expect(flow.firstSeen <= flow.lastSeen)

@@ -5,8 +5,9 @@ extension FlowBatch {
     /// is the record's source: counts go to the `Out` columns, the `In` columns hold the reverse direction
     /// when the record carries one (nfdump's EXcntFlow, IPFIX biflows), else 0.
     ///
-    /// ICMP and ICMPv6 keys follow the packet path: both ports hold `type << 8 | code` with replies folded
-    /// onto their request type, so both directions of an exchange share a key and pair up.
+    /// ICMP and ICMPv6 keys follow the packet path's flows: source port 0, destination port
+    /// `type << 8 | code` with replies folded onto their request type, so both directions of an exchange
+    /// share a key and pair up.
     @inline(__always)
     mutating func appendExported(
         src: IPAddress, dst: IPAddress, srcPort: UInt16, dstPort: UInt16, proto: UInt8,
@@ -51,12 +52,12 @@ extension FlowBatchBuilder {
     }
 }
 
-/// The ports stored for an exported record: as given, except ICMP/ICMPv6 whose key goes in both.
+/// The ports stored for an exported record: as given, except ICMP/ICMPv6, whose key goes in the
+/// destination port and 0 in the source port, as for flows built from packets.
 @inline(__always)
 func exportedPorts(proto: UInt8, srcPort: UInt16, dstPort: UInt16) -> (UInt16, UInt16) {
     guard proto == TransportProtocol.icmp || proto == TransportProtocol.icmpv6 else { return (srcPort, dstPort) }
-    let key = exportedICMPKey(proto: proto, srcPort: srcPort, dstPort: dstPort)
-    return (key, key)
+    return (0, exportedICMPKey(proto: proto, srcPort: srcPort, dstPort: dstPort))
 }
 
 /// The packet path's ICMP key for an exported record: exporters put `type << 8 | code` in the destination
