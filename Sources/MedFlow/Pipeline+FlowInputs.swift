@@ -96,27 +96,58 @@ extension Pipeline {
     }
 
     /// Reads an nfdump file a few blocks per step, decompressing and decoding them concurrently (one
-    /// decoder with its own 5 MiB buffer per task).
+    /// decoder with its own 5 MiB buffer per task). With more than one worker the next step decodes in
+    /// the background while this one is paired and delivered (two sets of decoders take turns), so
+    /// at most two steps of blocks are in memory.
     private func readNfdump(
         _ file: NfdumpFile, input: inout InputReport, counters: inout FlowInputCounters, report: inout PipelineReport,
         sinks: [any FlowSink], progress: (UInt64, UInt64) -> Void
     ) throws(AnalysisError) {
         let perStep = options.workers == 1 ? 1 : options.workers * 2
-        let decoders = (0..<perStep).map { _ in NfdumpBlockDecoder(compression: file.header.compression) }
-        var done: UInt64 = 0
-        while true {
+        let overlap = options.workers > 1
+        let decoderSets = (0..<(overlap ? 2 : 1)).map { _ in
+            (0..<perStep).map { _ in NfdumpBlockDecoder(compression: file.header.compression) }
+        }
+        let queue = DispatchQueue(label: "medflow.nfdump.decode")
+        var turn = 0
+        /// Starts decoding the next step; `nil` at the end of the data.
+        func start() -> PendingStep? {
             let blocks = file.nextBlocks(limit: perStep)
-            if blocks.isEmpty { break }
-            let results = measure(&report.decodeSeconds) { decodeBlocks(blocks, of: file, with: decoders) }
-            for (block, result) in zip(blocks, results) {
+            if blocks.isEmpty { return nil }
+            let step = PendingStep(blocks: blocks)
+            let decoders = decoderSets[turn % decoderSets.count]
+            turn += 1
+            nonisolated(unsafe) let file = file
+            if overlap {
+                queue.async(group: step.group) { step.results = Pipeline.decodeBlocks(blocks, of: file, with: decoders) }
+            } else {
+                step.results = Pipeline.decodeBlocks(blocks, of: file, with: decoders)
+            }
+            return step
+        }
+        var done: UInt64 = 0
+        var next = measure(&report.decodeSeconds) { start() }
+        while let step = next {
+            measure(&report.decodeSeconds) { step.group.wait() }
+            next = measure(&report.decodeSeconds) { start() }
+            for (block, result) in zip(step.blocks, step.results) {
                 counters.merge(result.counters)
                 if let problem = result.problem { file.noteCorrupt(block, detail: problem) }
-                try deliverRecords(result.batch, input: &input, report: &report, sinks: sinks)
                 done += UInt64(block.payload.count)
             }
+            for result in step.results { try deliverRecords(result.batch, input: &input, report: &report, sinks: sinks) }
             progress(counters.flows, done)
         }
         counters.corruptBlocks = UInt64(file.corruptBlocks)
+    }
+
+    /// A step of nfdump blocks being decoded.
+    private final class PendingStep: @unchecked Sendable {
+        // @unchecked: `results` is written by the decoding task before `group` is left, read after waiting.
+        let blocks: [NfdumpRawBlock]
+        let group = DispatchGroup()
+        var results: [DecodedBlock] = []
+        init(blocks: [NfdumpRawBlock]) { self.blocks = blocks }
     }
 
     /// One decoded nfdump block.
@@ -126,7 +157,7 @@ extension Pipeline {
         var problem: String?
     }
 
-    private func decodeBlocks(_ blocks: [NfdumpRawBlock], of file: NfdumpFile,
+    private static func decodeBlocks(_ blocks: [NfdumpRawBlock], of file: NfdumpFile,
                               with decoders: [NfdumpBlockDecoder]) -> [DecodedBlock] {
         let results = UnsafeMutableBufferPointer<DecodedBlock>.allocate(capacity: blocks.count)
         results.initialize(repeating: DecodedBlock())
