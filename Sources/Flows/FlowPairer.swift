@@ -82,9 +82,10 @@ public final class FlowPairer {
             }
             let key = Self.key(record)
             let reverse = key.reversed
-            if let slot = waiting.value(for: reverse), overlaps(pool[slot], record) {
+            let found = waiting.slot(for: reverse)
+            if found >= 0, case let slot = waiting.value(at: found), overlaps(pool[slot], record) {
                 out.append(merge(pool[slot], record))
-                waiting.remove(reverse)
+                waiting.removeSlot(found)
                 live[slot] = false
                 free.append(slot)
                 paired += 1
@@ -100,13 +101,12 @@ public final class FlowPairer {
                 pool.append(record)
                 live.append(true)
             }
-            if let previous = waiting.value(for: key) {
+            if let previous = waiting.exchange(slot, for: key) {
                 out.append(pool[previous])
                 live[previous] = false
                 free.append(previous)
                 unpaired += 1
             }
-            waiting.set(slot, for: key)
         }
         self.pool = pool; self.live = live; self.free = free; self.waiting = waiting
         self.watermark = watermark; self.paired = paired; self.unpaired = unpaired

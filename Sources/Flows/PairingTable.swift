@@ -55,16 +55,44 @@ struct PairingTable {
         return nil
     }
 
+    /// The slot holding `key`, or -1; ``value(at:)`` and ``removeSlot(_:)`` take it (valid until the next
+    /// change to the table).
+    @inline(__always)
+    func slot(for key: Key) -> Int {
+        var slot = Int(truncatingIfNeeded: key.hash) & mask
+        while entries[slot].key.portsAndProto != Self.empty {
+            if entries[slot].key == key { return slot }
+            slot = (slot &+ 1) & mask
+        }
+        return -1
+    }
+
+    /// The value in an occupied slot.
+    @inline(__always)
+    func value(at slot: Int) -> Int { entries[slot].value }
+
+    /// Removes the entry in an occupied slot.
+    mutating func removeSlot(_ slot: Int) { deleteSlot(slot) }
+
     /// Stores `value` for `key`, replacing any previous value.
-    mutating func set(_ value: Int, for key: Key) {
+    mutating func set(_ value: Int, for key: Key) { _ = exchange(value, for: key) }
+
+    /// Stores `value` for `key` with one probe; returns the value it replaced, if any.
+    @discardableResult
+    mutating func exchange(_ value: Int, for key: Key) -> Int? {
         if (count + 1) * 2 > entries.count { grow() }
         var slot = Int(truncatingIfNeeded: key.hash) & mask
         while entries[slot].key.portsAndProto != Self.empty {
-            if entries[slot].key == key { entries[slot].value = value; return }
+            if entries[slot].key == key {
+                let previous = entries[slot].value
+                entries[slot].value = value
+                return previous
+            }
             slot = (slot &+ 1) & mask
         }
         entries[slot] = Entry(key: key, value: value)
         count += 1
+        return nil
     }
 
     /// Removes `key` if it maps to `value` (or to anything, when `value` is nil).
