@@ -13,7 +13,9 @@ struct DatagramFileTests {
     }
 
     static func readAll(_ bytes: [UInt8]) throws -> (FlowBatch, DatagramFileReader) {
-        let reader = try DatagramFileReader(path: try NfdumpFileBuilder.write(bytes, name: "exports.bin"))
+        let path = try NfdumpFileBuilder.write(bytes, name: "exports.bin")
+        defer { NfdumpFileBuilder.remove(path) }  // the mapping stays valid after the unlink
+        let reader = try DatagramFileReader(path: path)
         var batch = FlowBatch()
         while reader.next(into: &batch, maximumDatagrams: 1) {}
         return (batch, reader)
@@ -61,6 +63,7 @@ struct DatagramFileTests {
     func detection() throws {
         let nfdump = try NfdumpFileBuilder.write(NfdumpFileBuilder(compression: .lz4, blocks: [NfdumpFileBuilder.sampleRecords(2)]).build())
         let datagrams = try NfdumpFileBuilder.write(ExportFixtures.lengthPrefixed(Self.v9Datagrams))
+        defer { NfdumpFileBuilder.remove(nfdump); NfdumpFileBuilder.remove(datagrams) }
         #expect(try InputKind.detect(path: nfdump, format: .auto) == .nfdump)
         #expect(try InputKind.detect(path: datagrams, format: .auto) == .datagrams)
         #expect(try InputKind.detect(path: datagrams, format: .pcap) == .capture)

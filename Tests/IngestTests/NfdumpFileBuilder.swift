@@ -133,7 +133,12 @@ struct NfdumpFileBuilder {
         }
     }
 
-    /// Writes `bytes` to a fresh temporary file and returns its path.
+    /// Removes a file written by ``write(_:name:)`` and its directory.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+    }
+
+    /// Writes `bytes` to a fresh temporary file and returns its path (``remove(_:)`` deletes it).
     static func write(_ bytes: [UInt8], name: String = "nfcapd.test") throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("medflow-nfdump-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

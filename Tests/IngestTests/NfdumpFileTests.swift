@@ -8,7 +8,9 @@ import Testing
 @Suite("nfdump file")
 struct NfdumpFileTests {
     static func read(_ bytes: [UInt8]) throws -> (FlowBatch, FlowInputCounters, NfdumpFile) {
-        let file = try NfdumpFile(path: try NfdumpFileBuilder.write(bytes))
+        let path = try NfdumpFileBuilder.write(bytes)
+        defer { NfdumpFileBuilder.remove(path) }  // the mapping stays valid after the unlink
+        let file = try NfdumpFile(path: path)
         let (batch, counters) = file.decodeAll()
         return (batch, counters, file)
     }
@@ -74,6 +76,7 @@ struct NfdumpFileTests {
         let bytes = NfdumpFileBuilder(compression: compression, blocks: [NfdumpFileBuilder.sampleRecords(3),
                                                                          NfdumpFileBuilder.sampleRecords(2)]).build()
         let path = try NfdumpFileBuilder.write(bytes)
+        defer { NfdumpFileBuilder.remove(path) }
         for cut in 0..<bytes.count {
             try Data(bytes[..<cut]).write(to: URL(fileURLWithPath: path))
             do {
