@@ -3,19 +3,22 @@
 SWIFT   ?= swift
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build dependencies (C libraries) and the tools the tests cross-check against (zstd, lz4 CLIs).
-APT_PKGS := libpcap-dev liblz4-dev libzstd-dev pkg-config zstd lz4
+APT_PKGS := libpcap-dev liblz4-dev libzstd-dev liblzo2-dev libbz2-dev pkg-config zstd lz4
+# Optional peers the flow-export tests compare against (they skip without them): nfcapd/nfpcapd/nfdump, softflowd.
+PEER_PKGS := nfdump softflowd
 SAMPLE  := datasets/sample-loopback.pcap.zst
 HOSPITAL := datasets/hospital-2h
 OUT     := out/hospital
 
-.PHONY: all deps build release run test clean hospital-sample
+.PHONY: all deps peers build release run test clean hospital-sample
 
 all: build
 
 # Installs the Debian packages when a library or tool is missing (apt-get, with sudo when not root).
 deps:
 	@missing=""; \
-	pkg-config --exists libpcap libzstd liblz4 2>/dev/null || missing="libs"; \
+	pkg-config --exists libpcap libzstd liblz4 lzo2 2>/dev/null || missing="libs"; \
+	[ -f /usr/include/bzlib.h ] || missing="$$missing bz2"; \
 	command -v zstd >/dev/null 2>&1 || missing="$$missing zstd"; \
 	command -v lz4 >/dev/null 2>&1 || missing="$$missing lz4"; \
 	if [ -n "$$missing" ]; then \
@@ -23,6 +26,12 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; \
 	fi
+
+# Installs the optional peer tools (best effort: the tests skip what is missing).
+peers:
+	@command -v nfcapd >/dev/null 2>&1 && command -v softflowd >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(PEER_PKGS) >/dev/null || true; }
 
 build: deps
 	$(SWIFT) build

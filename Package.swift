@@ -23,10 +23,12 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CLZO", pkgConfig: "lzo2", providers: [.apt(["liblzo2-dev"])]),
+        .systemLibrary(name: "CBZ2", providers: [.apt(["libbz2-dev"])]),  // libbz2 ships no .pc file
 
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
-        .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
+        .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
         .target(name: "Flows", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
         .target(name: "Output", dependencies: ["FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .target(
@@ -48,7 +50,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "FlowModelTests", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "FlowModel", "Output"], swiftSettings: swiftSettings),

@@ -94,6 +94,19 @@ public struct FlowBatch: Sendable {
         endReason += other.endReason
     }
 
+    /// Reserves room for `capacity` flows in every column.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        srcHigh.reserveCapacity(capacity); srcLow.reserveCapacity(capacity)
+        dstHigh.reserveCapacity(capacity); dstLow.reserveCapacity(capacity)
+        srcPort.reserveCapacity(capacity); dstPort.reserveCapacity(capacity)
+        proto.reserveCapacity(capacity); flags.reserveCapacity(capacity)
+        firstSeen.reserveCapacity(capacity); lastSeen.reserveCapacity(capacity)
+        packetsOut.reserveCapacity(capacity); bytesOut.reserveCapacity(capacity)
+        packetsIn.reserveCapacity(capacity); bytesIn.reserveCapacity(capacity)
+        tcpFlagsOut.reserveCapacity(capacity); tcpFlagsIn.reserveCapacity(capacity)
+        endReason.reserveCapacity(capacity)
+    }
+
     /// Empties every column, keeping storage.
     public mutating func removeAll() {
         self = FlowBatch()

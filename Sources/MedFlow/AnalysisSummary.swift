@@ -21,6 +21,35 @@ public struct AnalysisSummary: Codable, Sendable {
         public var firstSeen: String?
         public var lastSeen: String?
         public var warnings: [String]
+        /// Flow inputs only (nfdump, NetFlow/IPFIX): what the records held.
+        public var flowExport: FlowExport?
+    }
+
+    /// What a flow input (nfdump file, datagram file, capture of export traffic) held.
+    public struct FlowExport: Codable, Sendable {
+        /// Flow records turned into flows (before pairing directions).
+        public var records: UInt64
+        /// Malformed flow records skipped.
+        public var malformedRecords: UInt64
+        /// Non-flow records (exporter, sampler, option data).
+        public var otherRecords: UInt64
+        /// Data sets held because they came before their template.
+        public var heldDataSets: UInt64
+        /// Held data sets decoded once their template came.
+        public var releasedDataSets: UInt64
+        /// Data sets dropped (their template never came in time).
+        public var droppedDataSets: UInt64
+        /// nfdump blocks skipped as corrupt.
+        public var corruptBlocks: UInt64
+        /// Datagrams or nfdump blocks read.
+        public var containers: UInt64
+        /// Datagrams that were not NetFlow/IPFIX or were malformed.
+        public var malformedContainers: UInt64
+        /// Templates learnt and withdrawn/evicted.
+        public var templates: UInt64
+        public var templatesRemoved: UInt64
+        /// Export ports read in captures of export traffic.
+        public var exportPorts: [UInt16]
     }
 
     /// Totals over all inputs.
@@ -96,7 +125,8 @@ public struct AnalysisSummary: Codable, Sendable {
             Input(path: $0.path, format: $0.format, compression: $0.compression, linkType: $0.linkType,
                   fileBytes: $0.fileBytes, packets: $0.records, bytes: $0.wireBytes,
                   firstSeen: $0.firstSeen.map { Timestamp(nanoseconds: $0).rfc3339 },
-                  lastSeen: $0.lastSeen.map { Timestamp(nanoseconds: $0).rfc3339 }, warnings: $0.warnings)
+                  lastSeen: $0.lastSeen.map { Timestamp(nanoseconds: $0).rfc3339 }, warnings: $0.warnings,
+                  flowExport: Self.flowExport($0))
         }
         let decode = report.decode
         totals = Totals(files: report.inputs.count, packets: report.inputs.reduce(0) { $0 + $1.records },
@@ -114,6 +144,15 @@ public struct AnalysisSummary: Codable, Sendable {
         peakRssBytes = peakResidentSetSize()
         self.options = options
         self.outputs = outputs
+    }
+
+    private static func flowExport(_ input: InputReport) -> FlowExport? {
+        guard let c = input.flowInput else { return nil }
+        return FlowExport(records: c.flows, malformedRecords: c.malformedRecords, otherRecords: c.otherRecords,
+                          heldDataSets: c.heldDataSets, releasedDataSets: c.releasedDataSets,
+                          droppedDataSets: c.droppedDataSets, corruptBlocks: c.corruptBlocks, containers: c.containers,
+                          malformedContainers: c.malformedContainers, templates: c.templates,
+                          templatesRemoved: c.templatesRemoved, exportPorts: input.exportPorts)
     }
 
     /// The summary as pretty-printed JSON with snake_case keys.

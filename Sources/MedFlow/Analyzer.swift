@@ -1,6 +1,7 @@
 import Foundation
 public import Output
 import Flows
+import Ingest
 
 /// What `medflow analyze` does: read inputs, assemble flows, write result files and `summary.json`.
 public struct AnalyzeOptions: Sendable {
@@ -120,6 +121,8 @@ public enum Analyzer {
             "format": format.rawValue,
         ]
         if let filter = pipeline.filter { options["filter"] = filter }
+        options["input_format"] = pipeline.inputFormat.rawValue
+        if let port = pipeline.exportPort { options["export_port"] = String(port) }
         return options
     }
 }

@@ -1,6 +1,6 @@
 import FlowModel
 public import Flows
-import Ingest
+public import Ingest
 internal import Dispatch
 internal import Foundation
 
@@ -16,6 +16,12 @@ public struct PipelineOptions: Sendable {
     public var flows: FlowConfiguration
     /// Bytes of records per decoding task.
     public var chunkBytes: Int
+    /// What the inputs are; `auto` decides per file from its content.
+    public var inputFormat: InputFormat = .auto
+    /// The collector port of export traffic in captures (`nil`: found from the payloads).
+    public var exportPort: UInt16?
+    /// How unidirectional flow-export records are paired into bidirectional flows.
+    public var pairing = FlowPairingConfiguration()
 
     /// Creates options; `workers` defaults to the core count.
     public init(inputs: [String], filter: String? = nil, workers: Int? = nil,
@@ -35,14 +41,20 @@ public struct PipelineOptions: Sendable {
 /// flows that ended to the sinks. Files are processed one after another in order of their first
 /// timestamp, so a rotated archive is one timeline.
 public final class Pipeline {
-    private let options: PipelineOptions
+    let options: PipelineOptions
     private let assembler: FlowAssembler
+    /// Pairs the unidirectional records of flow inputs (one pairer for all files: a rotated archive splits
+    /// connections across files).
+    let pairer: FlowPairer
+    /// Each input's kind, detected once.
+    var kinds: [String: InputKind] = [:]
     private var filters: [LinkType: PacketFilter] = [:]
 
     /// Creates a pipeline.
     public init(options: PipelineOptions) {
         self.options = options
         assembler = FlowAssembler(configuration: options.flows, shards: options.workers)
+        pairer = FlowPairer(configuration: options.pairing)
     }
 
     /// Runs to the end of the inputs.
@@ -59,10 +71,14 @@ public final class Pipeline {
         let ordered = try orderByFirstTimestamp(paths)
         var packetsSoFar: UInt64 = 0, bytesSoFar: UInt64 = 0
         for (index, path) in ordered.enumerated() {
-            var input = try process(path, report: &report, sinks: sinks) { packets, bytes in
+            let kind = try inputKind(path)
+            let step: (UInt64, UInt64) -> Void = { packets, bytes in
                 progress?(ProgressSnapshot(filesDone: index, filesTotal: ordered.count, packets: packetsSoFar + packets,
                                            bytes: bytesSoFar + bytes, elapsed: seconds(since: start)))
             }
+            var input = kind.holdsFlows
+                ? try processFlowInput(path, kind: kind, report: &report, sinks: sinks, progress: step)
+                : try process(path, report: &report, sinks: sinks, progress: step)
             packetsSoFar += input.records
             bytesSoFar += input.fileBytes
             input.warnings = input.warnings.map { "\(path): \($0)" }
@@ -70,6 +86,7 @@ public final class Pipeline {
         }
         let tail = measure(&report.flowSeconds) { assembler.finish() }
         try deliver(tail, to: sinks, report: &report)
+        try deliver(measure(&report.flowSeconds) { pairer.finish() }, to: sinks, report: &report)
         try measure(&report.sinkSeconds) { () throws(AnalysisError) in for sink in sinks { try sink.finish() } }
         report.wallSeconds = seconds(since: start)
         return report
@@ -81,8 +98,7 @@ public final class Pipeline {
         var keyed: [(Int64, Int, String)] = []
         for (index, path) in paths.enumerated() {
             do {
-                let reader = try CaptureFile.open(path: path)
-                let first = try reader.nextChunk(targetBytes: 1)?.firstTimestamp
+                let first = try firstTimestamp(path)
                 keyed.append((first ?? .max, index, path))
             } catch {
                 throw .input(InputError(path: path, underlying: error))
@@ -168,7 +184,7 @@ public final class Pipeline {
         return Array(results)
     }
 
-    private func deliver(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
+    func deliver(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
         guard !flows.isEmpty else { return }
         report.flows += UInt64(flows.count)
         for i in 0..<flows.count {

@@ -30,23 +30,28 @@ public struct PipelineReport: Sendable {
 public struct InputReport: Sendable {
     /// The path as given or expanded.
     public var path: String
-    /// `pcap` or `pcapng`.
+    /// `pcap` or `pcapng`; for flow inputs `nfdump`, `netflow-v5`, `netflow-v9`, `ipfix` (joined with `+`
+    /// when a file mixes them), prefixed `pcap:` for captures of export traffic.
     public var format: String
-    /// `zstd`, `lz4` or `none`.
+    /// `zstd`, `lz4` or `none`; for nfdump files the block compression (`lzo`, `bz2`, `lz4`, `zstd`, `none`).
     public var compression: String
     /// The link type's name.
     public var linkType: String
     /// The file's size on disk.
     public var fileBytes: UInt64
-    /// Records read (before filtering).
+    /// Records read (before filtering): packets, or flow records for flow inputs.
     public var records: UInt64 = 0
-    /// Wire bytes of the records decoded.
+    /// Wire bytes of the records decoded; for flow inputs the exporter octets of the flow records.
     public var wireBytes: UInt64 = 0
     /// Earliest and latest packet time, ns.
     public var firstSeen: Int64?
     public var lastSeen: Int64?
     /// Non-fatal problems, one line each.
     public var warnings: [String] = []
+    /// For flow inputs (nfdump, NetFlow/IPFIX): what the records held; `nil` for packet captures.
+    public var flowInput: FlowInputCounters?
+    /// For captures of export traffic: the UDP ports the datagrams were read from.
+    public var exportPorts: [UInt16] = []
 }
 
 /// A snapshot for the progress line.

@@ -1,10 +1,11 @@
-import ArgumentParser
+public import ArgumentParser
 import Flows
+import Ingest
 import MedFlow
 
 /// The options every command that reads captures shares.
 struct PipelineArguments: ParsableArguments {
-    @Argument(help: "Capture files (pcap, pcapng, optionally .zst/.lz4 compressed), directories or glob patterns.")
+    @Argument(help: "Capture files (pcap, pcapng, optionally .zst/.lz4 compressed), nfdump files (nfcapd.*), NetFlow/IPFIX datagram files or captures of export traffic; directories or glob patterns.")
     var inputs: [String]
 
     @Option(help: "Concurrent workers (default: the number of cores).")
@@ -22,6 +23,12 @@ struct PipelineArguments: ParsableArguments {
     @Option(help: "Seconds after which a long flow is cut; later pieces are marked as continuations.")
     var activeTimeout: Double = 1800
 
+    @Option(help: "What the inputs are: auto (by content), pcap, nfdump (nfcapd files), netflow (raw datagram files), netflow-pcap (captures of export traffic).")
+    var inputFormat: InputFormat = .auto
+
+    @Option(help: "UDP port of the NetFlow/IPFIX collector in captures of export traffic (default: found from the payloads).")
+    var exportPort: UInt16?
+
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
@@ -35,8 +42,13 @@ struct PipelineArguments: ParsableArguments {
 
     /// The library's options.
     var pipelineOptions: PipelineOptions {
-        PipelineOptions(inputs: inputs, filter: filter, workers: workers,
-                        flows: FlowConfiguration(idleTimeout: idleTimeout, tcpIdleTimeout: tcpIdleTimeout,
-                                                 activeTimeout: activeTimeout))
+        var options = PipelineOptions(inputs: inputs, filter: filter, workers: workers,
+                                      flows: FlowConfiguration(idleTimeout: idleTimeout, tcpIdleTimeout: tcpIdleTimeout,
+                                                               activeTimeout: activeTimeout))
+        options.inputFormat = inputFormat
+        options.exportPort = exportPort
+        return options
     }
 }
+
+extension InputFormat: ExpressibleByArgument {}

@@ -84,6 +84,14 @@ enum SummaryText {
         lines.append("  flows: \(Human.count(totals.flows)) (\(Human.count(totals.flowPackets)) packets, "
             + "\(Human.bytes(totals.flowBytes))); link-layer frames: \(totals.linkFrames)"
             + (totals.filteredOut > 0 ? "; filtered out: \(totals.filteredOut)" : ""))
+        let exports = summary.inputs.compactMap(\.flowExport)
+        if !exports.isEmpty {
+            let dropped = exports.reduce(0) { $0 + $1.droppedDataSets }
+            let bad = exports.reduce(0) { $0 + $1.malformedRecords }
+            lines.append("  flow records: \(Human.count(exports.reduce(0) { $0 + $1.records })) from "
+                + "\(exports.count) flow-export file(s) (records count as packets above)"
+                + (dropped > 0 ? "; data sets dropped: \(dropped)" : "") + (bad > 0 ? "; malformed records: \(bad)" : ""))
+        }
         let skipped = summary.skipped
         if skipped.tooShort + skipped.malformed > 0 {
             lines.append("  skipped: \(skipped.tooShort) too short, \(skipped.malformed) malformed packets")

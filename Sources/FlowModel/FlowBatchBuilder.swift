@@ -1,0 +1,94 @@
+/// Fills a ``FlowBatch`` of known maximum size through plain pointer stores, then hands it over.
+///
+/// Appending to the 17 arrays of a ``FlowBatch`` one flow at a time pays a uniqueness check and a
+/// capacity check per column per flow; hot loops that know their maximum count (a decoded block, a
+/// pairing step) write here instead and copy each column out once.
+public struct FlowBatchBuilder: ~Copyable {
+    /// Flows the builder has room for.
+    public let capacity: Int
+    /// Flows appended so far.
+    @inlinable public var count: Int { _count }
+    @usableFromInline var _count = 0
+    @usableFromInline let srcHigh, srcLow, dstHigh, dstLow: UnsafeMutablePointer<UInt64>
+    @usableFromInline let srcPort, dstPort: UnsafeMutablePointer<UInt16>
+    @usableFromInline let proto, flags, tcpFlagsOut, tcpFlagsIn, endReason: UnsafeMutablePointer<UInt8>
+    @usableFromInline let firstSeen, lastSeen: UnsafeMutablePointer<Int64>
+    @usableFromInline let packetsOut, bytesOut, packetsIn, bytesIn: UnsafeMutablePointer<UInt64>
+
+    /// Creates a builder with room for `capacity` flows.
+    public init(capacity: Int) {
+        let n = max(capacity, 1)
+        self.capacity = capacity
+        srcHigh = .allocate(capacity: n); srcLow = .allocate(capacity: n)
+        dstHigh = .allocate(capacity: n); dstLow = .allocate(capacity: n)
+        srcPort = .allocate(capacity: n); dstPort = .allocate(capacity: n)
+        proto = .allocate(capacity: n); flags = .allocate(capacity: n)
+        tcpFlagsOut = .allocate(capacity: n); tcpFlagsIn = .allocate(capacity: n); endReason = .allocate(capacity: n)
+        firstSeen = .allocate(capacity: n); lastSeen = .allocate(capacity: n)
+        packetsOut = .allocate(capacity: n); bytesOut = .allocate(capacity: n)
+        packetsIn = .allocate(capacity: n); bytesIn = .allocate(capacity: n)
+    }
+
+    deinit {
+        srcHigh.deallocate(); srcLow.deallocate(); dstHigh.deallocate(); dstLow.deallocate()
+        srcPort.deallocate(); dstPort.deallocate(); proto.deallocate(); flags.deallocate()
+        tcpFlagsOut.deallocate(); tcpFlagsIn.deallocate(); endReason.deallocate()
+        firstSeen.deallocate(); lastSeen.deallocate()
+        packetsOut.deallocate(); bytesOut.deallocate(); packetsIn.deallocate(); bytesIn.deallocate()
+    }
+
+    /// Whether another flow fits.
+    @inlinable
+    public var hasRoom: Bool { _count < capacity }
+
+    /// Appends one flow; the caller checks ``hasRoom`` (a full builder traps).
+    @inlinable
+    public mutating func append(
+        src: IPAddress, dst: IPAddress, srcPort sport: UInt16, dstPort dport: UInt16, proto p: UInt8, flags f: UInt8,
+        firstSeen first: Int64, lastSeen last: Int64, packetsOut po: UInt64, bytesOut bo: UInt64,
+        packetsIn pi: UInt64, bytesIn bi: UInt64, tcpFlagsOut fo: UInt8, tcpFlagsIn fi: UInt8, endReason e: UInt8
+    ) {
+        precondition(_count < capacity, "FlowBatchBuilder is full")
+        let i = _count
+        srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
+        srcPort[i] = sport; dstPort[i] = dport; proto[i] = p; flags[i] = f
+        firstSeen[i] = first; lastSeen[i] = last
+        packetsOut[i] = po; bytesOut[i] = bo; packetsIn[i] = pi; bytesIn[i] = bi
+        tcpFlagsOut[i] = fo; tcpFlagsIn[i] = fi; endReason[i] = e
+        _count = i &+ 1
+    }
+
+    /// Appends `record`.
+    @inlinable
+    public mutating func append(_ record: FlowRecord) {
+        append(src: record.src, dst: record.dst, srcPort: record.srcPort, dstPort: record.dstPort, proto: record.proto,
+               flags: record.flags.rawValue, firstSeen: record.firstSeen, lastSeen: record.lastSeen,
+               packetsOut: record.packetsOut, bytesOut: record.bytesOut, packetsIn: record.packetsIn,
+               bytesIn: record.bytesIn, tcpFlagsOut: record.tcpFlagsOut, tcpFlagsIn: record.tcpFlagsIn,
+               endReason: record.endReason.rawValue)
+    }
+
+    /// The flows appended, as a batch.
+    public consuming func build() -> FlowBatch {
+        let n = _count
+        var batch = FlowBatch()
+        batch.srcHigh = Array(UnsafeBufferPointer(start: srcHigh, count: n))
+        batch.srcLow = Array(UnsafeBufferPointer(start: srcLow, count: n))
+        batch.dstHigh = Array(UnsafeBufferPointer(start: dstHigh, count: n))
+        batch.dstLow = Array(UnsafeBufferPointer(start: dstLow, count: n))
+        batch.srcPort = Array(UnsafeBufferPointer(start: srcPort, count: n))
+        batch.dstPort = Array(UnsafeBufferPointer(start: dstPort, count: n))
+        batch.proto = Array(UnsafeBufferPointer(start: proto, count: n))
+        batch.flags = Array(UnsafeBufferPointer(start: flags, count: n))
+        batch.firstSeen = Array(UnsafeBufferPointer(start: firstSeen, count: n))
+        batch.lastSeen = Array(UnsafeBufferPointer(start: lastSeen, count: n))
+        batch.packetsOut = Array(UnsafeBufferPointer(start: packetsOut, count: n))
+        batch.bytesOut = Array(UnsafeBufferPointer(start: bytesOut, count: n))
+        batch.packetsIn = Array(UnsafeBufferPointer(start: packetsIn, count: n))
+        batch.bytesIn = Array(UnsafeBufferPointer(start: bytesIn, count: n))
+        batch.tcpFlagsOut = Array(UnsafeBufferPointer(start: tcpFlagsOut, count: n))
+        batch.tcpFlagsIn = Array(UnsafeBufferPointer(start: tcpFlagsIn, count: n))
+        batch.endReason = Array(UnsafeBufferPointer(start: endReason, count: n))
+        return batch
+    }
+}
