@@ -131,6 +131,13 @@ final class PipeFeeder: @unchecked Sendable {
     var bytesFed: Int { fed }
 
     private func feed() {
+        // When the reader closes its end early (the first-timestamp pass reads one record and closes), a
+        // write raises SIGPIPE, which would kill the whole process. Blocked on this thread, the write fails
+        // with EPIPE instead and the feeder ends; the pending signal goes away with the thread.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate(); close(writeDescriptor); done.signal() }
         do {
