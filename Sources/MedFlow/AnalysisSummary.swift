@@ -82,6 +82,8 @@ public struct AnalysisSummary: Codable, Sendable {
     public var options: [String: String]
     /// Files written, by kind (`flows`, `summary`).
     public var outputs: [String: String]
+    /// Findings written, by kind (`beacons`, …).
+    public var findings: [String: Int] = [:]
 
     /// Builds the summary of a finished run.
     init(command: String, startedAt: Date, report: PipelineReport, options: [String: String], outputs: [String: String]) {

@@ -1,5 +1,6 @@
 import Foundation
 public import Output
+public import Detect
 import Flows
 
 /// What `medflow analyze` does: read inputs, assemble flows, write result files and `summary.json`.
@@ -14,6 +15,12 @@ public struct AnalyzeOptions: Sendable {
     public var compression: OutputCompression
     /// Encoding of the result files.
     public var format: OutputFormat
+    /// Beacon detection settings; `nil` skips beacon detection (no `beacons.*` file).
+    public var beacons: BeaconConfiguration? = BeaconConfiguration()
+    /// Whether beacon detection also looks for periodic bursts inside long flows (packet timing).
+    public var intraFlowBeacons = true
+    /// Network context for beacon severity (internal space, zones, allow-list, DNS names).
+    public var beaconContext = BeaconContext()
 
     /// Creates options.
     public init(pipeline: PipelineOptions, outputDirectory: String, writeFlows: Bool = false,
@@ -55,13 +62,25 @@ public enum Analyzer {
             sinks.append(writer)
             outputs["flows"] = writer.path
         }
-        let report = try Pipeline(options: options.pipeline).run(sinks: sinks, progress: progress)
+        var beaconSink: BeaconSink? = nil
+        if let configuration = options.beacons {
+            let sink = BeaconSink(path: options.resultPath("beacons"), format: options.format,
+                                  compression: options.compression, configuration: configuration,
+                                  intraFlow: options.intraFlowBeacons, context: options.beaconContext)
+            sinks.append(sink)
+            outputs["beacons"] = options.resultPath("beacons")
+            beaconSink = sink
+        }
+        let pipeline = Pipeline(options: options.pipeline)
+        if let beaconSink, options.intraFlowBeacons { pipeline.packetObservers.append(beaconSink) }
+        let report = try pipeline.run(sinks: sinks, progress: progress)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         outputs["summary"] = summaryPath
-        let summary = AnalysisSummary(command: "analyze", startedAt: started, report: report,
+        var summary = AnalysisSummary(command: "analyze", startedAt: started, report: report,
                                       options: describe(options.pipeline, compression: options.compression,
                                                         format: options.format),
                                       outputs: outputs)
+        if let beaconSink { summary.findings["beacons"] = beaconSink.findings.count }
         try writeSummary(summary, to: summaryPath)
         return summary
     }

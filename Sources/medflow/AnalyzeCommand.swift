@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import MedFlow
 public import Output
+import Detect
 
 /// `medflow analyze`: flows, detectors and `summary.json` into a directory.
 struct AnalyzeCommand: ParsableCommand {
@@ -23,9 +24,30 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Encoding of result files: ndjson or csv.")
     var format: OutputFormat = .ndjson
 
+    @Option(help: "Beacons need at least this many connection starts (after retries are collapsed).")
+    var beaconMinConnections = 6
+
+    @Flag(help: "Skip beacon detection (no beacons.* file).")
+    var noBeacons = false
+
+    @Flag(help: "Skip intra-flow beacons (periodic packet bursts inside long flows).")
+    var noIntraFlowBeacons = false
+
+    func validate() throws {
+        guard beaconMinConnections >= 5 else {
+            throw ValidationError("--beacon-min-connections must be at least 5 (the periodicity test needs 4 intervals)")
+        }
+    }
+
     func run() throws {
-        let options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
+        var options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
                                      compression: compression, format: format)
+        if noBeacons {
+            options.beacons = nil
+        } else {
+            options.beacons?.minimumConnections = beaconMinConnections
+        }
+        options.intraFlowBeacons = !noIntraFlowBeacons
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in
             try Analyzer.analyze(options, progress: progress.update)

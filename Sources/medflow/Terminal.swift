@@ -89,6 +89,10 @@ enum SummaryText {
             lines.append("  skipped: \(skipped.tooShort) too short, \(skipped.malformed) malformed packets")
         }
         for warning in summary.warnings { lines.append("  warning: \(warning)") }
+        if !summary.findings.isEmpty {
+            lines.append("  findings: " + summary.findings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", "))
+        }
         let written = summary.outputs.sorted { $0.key < $1.key }.map(\.value)
         if !written.isEmpty { lines.append("  wrote: " + written.joined(separator: ", ")) }
         return lines.joined(separator: "\n")

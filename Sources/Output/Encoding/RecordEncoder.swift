@@ -108,6 +108,12 @@ public struct RecordEncoder: Sendable {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// Writes a missing value: JSON `null`, an empty CSV field.
+    public mutating func null(_ name: StaticString) {
+        key(name)
+        if format == .ndjson { bytes.append(contentsOf: "null".utf8) }
+    }
+
     /// Writes a Boolean field (`true`/`false` in both formats).
     public mutating func boolean(_ name: StaticString, _ value: Bool) {
         key(name)

@@ -1,0 +1,94 @@
+import Testing
+@testable import Detect
+
+/// The periodicity test over many seeded series: detection and period error for beacons of every
+/// jitter kind and miss rate, rejection of Poisson, diurnal and bursty timing.
+@Suite struct PeriodicityTests {
+    /// One simulated beacon scenario.
+    struct BeaconCase: Sendable, CustomStringConvertible {
+        var jitter: Double
+        var kind: SimulatedSeries.Jitter
+        var missRate: Double
+        var connections: Int
+        /// The detection rate the test must reach over the seeds.
+        var minimumDetection: Double
+        var description: String { "\(kind.rawValue) j=\(jitter) miss=\(missRate) n=\(connections)" }
+    }
+
+    static let seeds: [UInt64] = Array(1...200)
+
+    static let beaconCases: [BeaconCase] = [
+        BeaconCase(jitter: 0, kind: .symmetric, missRate: 0, connections: 12, minimumDetection: 1),
+        BeaconCase(jitter: 0.1, kind: .symmetric, missRate: 0, connections: 12, minimumDetection: 1),
+        BeaconCase(jitter: 0.2, kind: .symmetric, missRate: 0.1, connections: 12, minimumDetection: 0.95),
+        BeaconCase(jitter: 0.5, kind: .symmetric, missRate: 0, connections: 24, minimumDetection: 0.95),
+        BeaconCase(jitter: 0.5, kind: .symmetric, missRate: 0.3, connections: 40, minimumDetection: 0.9),
+        BeaconCase(jitter: 0.5, kind: .symmetric, missRate: 0.3, connections: 200, minimumDetection: 1),
+        BeaconCase(jitter: 0.5, kind: .oneSidedUp, missRate: 0, connections: 12, minimumDetection: 0.95),
+        BeaconCase(jitter: 0.5, kind: .oneSidedUp, missRate: 0.3, connections: 40, minimumDetection: 0.95),
+        BeaconCase(jitter: 0.5, kind: .oneSidedDown, missRate: 0.3, connections: 40, minimumDetection: 0.95),
+        BeaconCase(jitter: 0.5, kind: .oneSidedDown, missRate: 0.3, connections: 500, minimumDetection: 1),
+        BeaconCase(jitter: 0.3, kind: .symmetric, missRate: 0.3, connections: 12, minimumDetection: 0.5),
+        BeaconCase(jitter: 0.5, kind: .symmetric, missRate: 0.3, connections: 12, minimumDetection: 0.2),
+    ]
+
+    @Test(arguments: beaconCases)
+    func beaconsAreDetectedWithTheirPeriod(_ scenario: BeaconCase) {
+        var detected = 0, accurate = 0
+        for seed in Self.seeds {
+            var rng = SeededRandom(seed: seed)
+            let period = [30.0, 60, 300, 900, 3600][Int(seed % 5)]
+            let (times, mean) = SimulatedSeries.beacon(period: period, jitter: scenario.jitter, kind: scenario.kind,
+                                                       missRate: scenario.missRate, connections: scenario.connections,
+                                                       rng: &rng)
+            let result = Periodicity.test(times: times)
+            guard result.isPeriodic else { continue }
+            detected += 1
+            if abs(result.period - mean) <= 0.05 * mean { accurate += 1 }
+        }
+        let rate = Double(detected) / Double(Self.seeds.count)
+        print("periodicity \(scenario): detected \(detected)/\(Self.seeds.count), period within 5 %: \(accurate)/\(detected)")
+        #expect(rate >= scenario.minimumDetection, "\(scenario): detection \(rate)")
+        #expect(Double(accurate) >= 0.95 * Double(detected), "\(scenario): \(accurate) of \(detected) within 5 %")
+    }
+
+    /// One non-periodic scenario.
+    struct NoiseCase: Sendable, CustomStringConvertible {
+        var name: String
+        var make: @Sendable (inout SeededRandom) -> [Double]
+        var description: String { name }
+    }
+
+    static let noiseCases: [NoiseCase] = [
+        NoiseCase(name: "poisson n=12") { SimulatedSeries.poisson(mean: 60, count: 12, rng: &$0) },
+        NoiseCase(name: "poisson n=40") { SimulatedSeries.poisson(mean: 60, count: 40, rng: &$0) },
+        NoiseCase(name: "poisson n=1000") { SimulatedSeries.poisson(mean: 60, count: 1000, rng: &$0) },
+        NoiseCase(name: "diurnal poisson 24 h") { SimulatedSeries.diurnalPoisson(peakMean: 120, hours: 24, rng: &$0) },
+        NoiseCase(name: "bursty sessions") { SimulatedSeries.bursty(sessionMean: 600, sessions: 60, rng: &$0) },
+    ]
+
+    @Test(arguments: noiseCases)
+    func nonPeriodicTimingIsRejected(_ scenario: NoiseCase) {
+        var alarms = 0
+        for seed in Self.seeds {
+            var rng = SeededRandom(seed: seed &+ 10_000)
+            if Periodicity.test(times: scenario.make(&rng)).isPeriodic { alarms += 1 }
+        }
+        print("periodicity \(scenario): false alarms \(alarms)/\(Self.seeds.count)")
+        #expect(alarms <= 1, "\(scenario): \(alarms) false alarms")
+    }
+
+    @Test func tooFewIntervalsAreNeverPeriodic() {
+        let result = Periodicity.test(times: [0, 60, 120, 180])
+        #expect(!result.isPeriodic)
+        #expect(result.intervals == 3)
+    }
+
+    @Test func exactBeaconHasItsPeriodAndNoJitter() {
+        let result = Periodicity.test(times: (0..<50).map { Double($0) * 42 })
+        #expect(result.isPeriodic)
+        #expect(abs(result.period - 42) < 1e-9)
+        #expect(result.jitter < 1e-9)
+        #expect(result.strength > 0.9)
+    }
+}
