@@ -89,10 +89,14 @@ public enum Periodicity {
         let nullLogLikelihood = max(-Double(m) * (log(mean) + 1), NullModel.twoExponentialLogLikelihood(sorted))
         let threshold = log(1 / configuration.alpha) + 1.5 * log(Double(m))
         var bestPeriod = 0.0, bestLikelihood = -Double.infinity
+        var starts: [Double] = []
         for quantile in [0.5, 0.35, 0.2, 0.1] {
             let start = sorted[min(m - 1, Int(quantile * Double(m)))]
             guard start > 0 else { continue }
-            let (period, likelihood) = tightestPeriod(intervals, around: refinePeriod(intervals, start: start),
+            let refined = refinePeriod(intervals, start: start)
+            guard !starts.contains(where: { abs($0 - refined) <= 0.01 * refined }) else { continue }
+            starts.append(refined)
+            let (period, likelihood) = tightestPeriod(intervals, around: refined,
                                                       maximumMissRate: configuration.maximumMissRate)
             if period >= configuration.minimumPeriod && likelihood > bestLikelihood {
                 bestPeriod = period
