@@ -116,6 +116,7 @@ public struct BeaconDetector: Sendable {
 
     /// Whether the pair appeared well after the data began (a beacon that starts mid-capture).
     func isNew(_ finding: BeaconFinding) -> Bool {
+        guard datasetEnd >= datasetStart else { return false }
         let span = datasetEnd - datasetStart
         return span >= 3_600_000_000_000 && finding.firstSeen - datasetStart >= span / 10
     }
