@@ -7,7 +7,7 @@ APT_PKGS := libpcap-dev liblz4-dev libzstd-dev pkg-config zstd lz4
 SAMPLE  := datasets/sample-loopback.pcap.zst
 OUT     := out/sample
 
-.PHONY: all deps build release run test clean
+.PHONY: all deps build release run test bench clean
 
 all: build
 
@@ -37,5 +37,9 @@ run: release
 test: deps
 	$(SWIFT) test
 
+# Runs the benchmark suites (a separate package under Benchmarks/, release build).
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark --no-progress
+
 clean:
-	rm -rf .build out
+	rm -rf .build out Benchmarks/.build

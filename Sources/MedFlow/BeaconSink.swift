@@ -67,7 +67,7 @@ extension BeaconFinding {
     public static let fieldNames = [
         "src", "dst", "dport", "proto", "kind", "connections", "period_s", "jitter", "score", "severity", "zone",
         "allowlisted", "first_seen", "last_seen", "bytes_out", "bytes_in", "rita_score", "rita_ts", "rita_ds",
-        "rita_hist", "rita_dur", "periodicity", "llr", "llr_threshold", "miss_rate", "comb_fraction", "prevalence",
+        "rita_hist", "rita_dur", "periodicity", "test", "spectral_p", "llr", "llr_threshold", "miss_rate", "comb_fraction", "prevalence",
         "external", "medical_zone", "strobe", "connections_total", "dns_names",
     ]
 
@@ -105,6 +105,12 @@ extension BeaconFinding {
             for name: StaticString in ["rita_score", "rita_ts", "rita_ds", "rita_hist", "rita_dur"] { encoder.null(name) }
         }
         encoder.number("periodicity", periodicity.strength, decimals: 3)
+        encoder.string("test", periodicity.method.rawValue)
+        if periodicity.spectralPValue.isFinite {
+            encoder.plainString("spectral_p") { $0.append(contentsOf: String(periodicity.spectralPValue).utf8) }
+        } else {
+            encoder.null("spectral_p")
+        }
         encoder.number("llr", periodicity.logLikelihoodRatio, decimals: 2)
         encoder.number("llr_threshold", periodicity.threshold, decimals: 2)
         encoder.number("miss_rate", periodicity.missRate, decimals: 3)

@@ -29,6 +29,9 @@ public enum Periodicity {
         public var maximumMissRate: Double = 0.5
         /// Shorter periods are not considered (sub-second repeats are retries or bursts, not beacons).
         public var minimumPeriod: Double = 1
+        /// Whether pairs the interval test rejects get the spectral check (phase-locked schedules that
+        /// miss more than half their beats).
+        public var spectral = true
         /// The relative jitter widths tried.
         public var jitterGrid: [Double] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6]
         /// Creates the default configuration.
@@ -37,6 +40,16 @@ public enum Periodicity {
 
     /// The outcome of the test.
     public struct Result: Sendable, Hashable {
+        /// Which test found the periodicity.
+        public enum Method: String, Sendable, Hashable {
+            /// Not periodic.
+            case none
+            /// The interval (comb likelihood) test.
+            case interval
+            /// The spectral check (Fisher's g, autocorrelation, tight comb) on a phase-locked schedule.
+            case spectral
+        }
+
         /// Whether the timing is periodic at the configured level.
         public var isPeriodic: Bool
         /// The mean interval between beats in seconds (NaN without a fit).
@@ -53,9 +66,16 @@ public enum Periodicity {
         public var threshold: Double
         /// The number of intervals tested.
         public var intervals: Int
+        /// Which test found the periodicity.
+        public var method: Method = .none
+        /// The spectral check's p-value bound, NaN where it did not run (the interval test decided).
+        public var spectralPValue: Double = .nan
 
         /// A 0–1 strength: 0.5 at the threshold, towards 1 as the evidence grows, below 0.5 when not periodic.
         public var strength: Double {
+            if method == .spectral, spectralPValue > 0 {
+                return 0.5 + 0.5 * (1 - log(1e3) / max(log(1 / spectralPValue), log(1e3)))
+            }
             guard threshold > 0, logLikelihoodRatio.isFinite else { return 0 }
             if isPeriodic { return 0.5 + 0.5 * (1 - threshold / max(logLikelihoodRatio, threshold)) }
             return min(0.499, 0.5 * max(0, logLikelihoodRatio) / threshold)
@@ -76,7 +96,28 @@ public enum Periodicity {
         var intervals: [Double] = []
         intervals.reserveCapacity(max(0, times.count - 1))
         for i in times.indices.dropFirst() where times[i] > times[i - 1] { intervals.append(times[i] - times[i - 1]) }
-        return test(intervals: intervals, configuration: configuration)
+        var result = test(intervals: intervals, configuration: configuration)
+        // A tight interval fit needs no second opinion; otherwise a phase-locked schedule that misses most
+        // beats is either rejected (miss cap) or fitted at a wrong multiple with a wide window.
+        guard configuration.spectral, !(result.isPeriodic && result.jitter <= 0.15) else { return result }
+        let spectral = SpectralCheck.test(times: times, alpha: configuration.alpha,
+                                          minimumPeriod: configuration.minimumPeriod)
+        result.spectralPValue = spectral.pValue
+        guard spectral.isPeriodic else { return result }
+        if result.isPeriodic && abs(result.period - spectral.period) <= 0.05 * spectral.period { return result }
+        var beats = 0.0, deviation = 0.0, singles = 0.0
+        for d in intervals {
+            let k = max(1, (d / spectral.period).rounded())
+            beats += k
+            if k == 1 { deviation += abs(d / spectral.period - 1); singles += 1 }
+        }
+        result.isPeriodic = true
+        result.method = .spectral
+        result.period = spectral.period
+        result.missRate = 1 - Double(intervals.count) / beats
+        result.jitter = singles > 0 ? 2 * deviation / singles : .nan
+        result.combFraction = spectral.combFraction
+        return result
     }
 
     /// Tests intervals between consecutive events (seconds, all positive).
@@ -86,7 +127,7 @@ public enum Periodicity {
         let mean = intervals.reduce(0, +) / Double(m)
         guard mean > 0 else { return .none(intervals: m) }
         let sorted = intervals.sorted()
-        let nullLogLikelihood = max(-Double(m) * (log(mean) + 1), NullModel.twoExponentialLogLikelihood(sorted))
+        let exponentialLogLikelihood = -Double(m) * (log(mean) + 1)
         let threshold = log(1 / configuration.alpha) + 1.5 * log(Double(m))
         var bestPeriod = 0.0, bestLikelihood = -Double.infinity
         var starts: [Double] = []
@@ -106,12 +147,18 @@ public enum Periodicity {
         var best: Result? = nil
         if bestPeriod > 0 {
             var fit = fitComb(intervals, period: bestPeriod, meanInterval: mean, configuration: configuration)
-            fit.logLikelihoodRatio -= nullLogLikelihood
+            fit.logLikelihoodRatio -= exponentialLogLikelihood
+            // The mixture null can only lower the ratio: fit it only when the exponential one was beaten.
+            if fit.logLikelihoodRatio >= threshold {
+                let mixture = NullModel.twoExponentialLogLikelihood(sorted)
+                fit.logLikelihoodRatio -= max(0, mixture - exponentialLogLikelihood)
+            }
             best = fit
         }
         guard var result = best else { return .none(intervals: m) }
         result.threshold = threshold
         result.isPeriodic = result.logLikelihoodRatio >= threshold && result.combFraction >= configuration.minimumCombFraction
+        result.method = result.isPeriodic ? .interval : .none
         return result
     }
 
@@ -143,14 +190,12 @@ public enum Periodicity {
         let trim = sample.count / 50
         var folded = [Double](repeating: 0, count: sample.count)
         var best = start, bestLikelihood = -Double.infinity
-        for step in -6...6 {
-            var period = start * (1 + 0.025 * Double(step))
+        for step in -4...4 {
+            var period = start * (1 + 0.035 * Double(step))
             var low = 0.0, high = 0.0
-            for _ in 0..<6 {
+            for _ in 0..<5 {
                 for (i, d) in sample.enumerated() { folded[i] = d / max(1, (d / period).rounded()) }
-                folded.sort()
-                low = folded[trim]
-                high = folded[folded.count - 1 - trim]
+                (low, high) = trimmedExtremes(&folded, trim: trim)
                 let next = (low + high) / 2
                 if abs(next - period) <= 1e-9 * period { break }
                 period = next
@@ -170,6 +215,31 @@ public enum Periodicity {
             if likelihood > bestLikelihood { best = period; bestLikelihood = likelihood }
         }
         return (best, bestLikelihood)
+    }
+
+    /// The `trim`-th smallest and largest of `values` (which may be reordered): a linear scan for small
+    /// `trim`, a sort otherwise.
+    static func trimmedExtremes(_ values: inout [Double], trim: Int) -> (Double, Double) {
+        guard trim > 0 else { return (values.min() ?? 0, values.max() ?? 0) }
+        guard trim <= 8 else {
+            values.sort()
+            return (values[trim], values[values.count - 1 - trim])
+        }
+        var lows = [Double](repeating: .infinity, count: trim + 1)
+        var highs = [Double](repeating: -.infinity, count: trim + 1)
+        for v in values {
+            if v < lows[trim] {
+                var i = trim
+                while i > 0 && lows[i - 1] > v { lows[i] = lows[i - 1]; i -= 1 }
+                lows[i] = v
+            }
+            if v > highs[trim] {
+                var i = trim
+                while i > 0 && highs[i - 1] < v { highs[i] = highs[i - 1]; i -= 1 }
+                highs[i] = v
+            }
+        }
+        return (lows[trim], highs[trim])
     }
 
     /// The best comb model at `period`: its log-likelihood (in ``Result/logLikelihoodRatio``, before the
@@ -195,9 +265,10 @@ public enum Periodicity {
                 let kLow = max(1, Int((d / (period * (1 + width))).rounded(.up)))
                 let kHigh = width < 1 ? min(kLow + 64, Int((d / (period * (1 - width))).rounded(.down))) : kLow
                 if kLow <= kHigh {
+                    var weight = (1 - miss) * pow(miss, Double(kLow - 1))
                     for k in kLow...kHigh {
-                        let weight = (1 - miss) * pow(miss, Double(k - 1))
                         comb += weight / (2 * width * Double(k) * period)
+                        weight *= miss
                     }
                 }
                 ll += log(background + (1 - epsilon) * comb)
