@@ -1,4 +1,6 @@
 public import FlowModel
+internal import Dispatch
+internal import Foundation
 
 /// Finds periodic beaconing in finished flows.
 ///
@@ -62,20 +64,42 @@ public struct BeaconDetector: Sendable {
     public func findings(context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         guard datasetEnd >= datasetStart else { return [] }
         let prevalence = prevalenceTable()
-        var found: [BeaconFinding] = []
-        for (key, var state) in pairs where state.connections >= UInt64(configuration.minimumConnections) {
-            state.normalise(cap: configuration.connectionCap)
-            let beats = state.beatTimes(retryWindow: configuration.retryWindow)
-            guard beats.seconds.count >= configuration.minimumConnections else { continue }
-            let result = Periodicity.test(times: beats.seconds, configuration: configuration.periodicity)
-            guard result.isPeriodic else { continue }
-            let rita = ritaScore(beats.wholeSeconds, sizes: beats.sizes)
-            let totals = BeaconTotals(connections: state.connections, firstSeen: state.firstSeen, lastSeen: state.lastSeen,
-                                      bytesOut: state.bytesOut, bytesIn: state.bytesIn, isStrobe: state.isStrobe)
-            found.append(finding(key: key, kind: .flow, beats: beats.seconds.count, totals: totals, periodicity: result,
-                                 rita: rita, prevalence: prevalence.share(of: key.dst), context: context))
+        let minimum = configuration.minimumConnections
+        let candidates = pairs.filter { $0.value.connections >= UInt64(minimum) }.map { ($0.key, $0.value) }
+        // Pairs are independent: score them in chunks on every core, each chunk into its own slot.
+        let chunks = max(1, min(candidates.count / 64, ProcessInfo.processInfo.activeProcessorCount * 4))
+        let slots = UnsafeMutableBufferPointer<[BeaconFinding]>.allocate(capacity: chunks)
+        slots.initialize(repeating: [])
+        defer { slots.deinitialize(); slots.deallocate() }
+        nonisolated(unsafe) let output = slots  // invariant: chunk i writes output[i] only
+        let detector = self
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var found: [BeaconFinding] = []
+            for index in stride(from: chunk, to: candidates.count, by: chunks) {
+                let (key, pair) = candidates[index]
+                if let finding = detector.score(key: key, state: pair, prevalence: prevalence, context: context) {
+                    found.append(finding)
+                }
+            }
+            output[chunk] = found
         }
-        return BeaconDetector.sortedFindings(found)
+        return BeaconDetector.sortedFindings(slots.flatMap { $0 })
+    }
+
+    /// The finding for one pair, or `nil` when it has too few beats or is not periodic.
+    func score(key: BeaconKey, state: BeaconPairState, prevalence: PrevalenceTable,
+               context: BeaconContext) -> BeaconFinding? {
+        var state = state
+        state.normalise(cap: configuration.connectionCap)
+        let beats = state.beatTimes(retryWindow: configuration.retryWindow)
+        guard beats.seconds.count >= configuration.minimumConnections else { return nil }
+        let result = Periodicity.test(times: beats.seconds, configuration: configuration.periodicity)
+        guard result.isPeriodic else { return nil }
+        let rita = ritaScore(beats.wholeSeconds, sizes: beats.sizes)
+        let totals = BeaconTotals(connections: state.connections, firstSeen: state.firstSeen, lastSeen: state.lastSeen,
+                                  bytesOut: state.bytesOut, bytesIn: state.bytesIn, isStrobe: state.isStrobe)
+        return finding(key: key, kind: .flow, beats: beats.seconds.count, totals: totals, periodicity: result,
+                       rita: rita, prevalence: prevalence.share(of: key.dst), context: context)
     }
 
     /// RITA's score over the last ``BeaconConfiguration/ritaWindow`` of the data, as RITA v5 would see it.
