@@ -32,6 +32,14 @@ public struct AnalyzeOptions: Sendable {
         self.format = format
     }
 
+    /// Turns beacon detection on (with the default settings and `minimumConnections`) or off.
+    public mutating func setBeacons(enabled: Bool, minimumConnections: Int) {
+        guard enabled else { beacons = nil; return }
+        var configuration = beacons ?? BeaconConfiguration()
+        configuration.minimumConnections = minimumConnections
+        beacons = configuration
+    }
+
     /// The path of a result file named `base` (e.g. `flows`) with this run's extensions.
     public func resultPath(_ base: String) -> String {
         (outputDirectory as NSString).appendingPathComponent(base + format.fileExtension + compression.fileExtension)

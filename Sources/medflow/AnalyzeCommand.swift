@@ -1,7 +1,6 @@
 public import ArgumentParser
 public import MedFlow
 public import Output
-import Detect
 
 /// `medflow analyze`: flows, detectors and `summary.json` into a directory.
 struct AnalyzeCommand: ParsableCommand {
@@ -42,11 +41,7 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
                                      compression: compression, format: format)
-        if noBeacons {
-            options.beacons = nil
-        } else {
-            options.beacons?.minimumConnections = beaconMinConnections
-        }
+        options.setBeacons(enabled: !noBeacons, minimumConnections: beaconMinConnections)
         options.intraFlowBeacons = !noIntraFlowBeacons
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in

@@ -56,3 +56,26 @@ import Testing
         #expect(finding?.isStrobe == true)
     }
 }
+
+extension BurstTrackerTests {
+    /// Random packets in many flows: burst starts are at least the quiet gap apart, which a plain
+    /// exponential null would mistake for regularity.
+    @Test func randomPacketsInManyFlowsAreNotBeacons() {
+        var rng = SeededRandom(seed: 5)
+        var tracker = BurstTracker()
+        var batch = PacketBatch()
+        var t = 1_000.0
+        for _ in 0..<60_000 {
+            t += rng.exponential(mean: 0.005)
+            let flow = UInt16(rng.next() % 300)
+            let outbound = rng.unit() < 0.5
+            batch.append(timestamp: Int64(t * 1e9), src: outbound ? Self.client : Self.server,
+                         dst: outbound ? Self.server : Self.client, srcPort: outbound ? 40_000 + flow : 443,
+                         dstPort: outbound ? 443 : 40_000 + flow, proto: TransportProtocol.udp, wireLength: 200)
+            if batch.count == 4096 { tracker.observe(batch); batch = PacketBatch() }
+        }
+        tracker.observe(batch)
+        #expect(tracker.trackedKeys == 300)
+        #expect(tracker.findings(detector: BeaconDetector()).isEmpty)
+    }
+}

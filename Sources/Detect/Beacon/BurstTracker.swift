@@ -9,6 +9,7 @@ public import FlowModel
 public struct BurstTracker: Sendable {
     /// One tracked 5-tuple.
     struct Track: Sendable {
+        var canonical: SIMD8<UInt64>
         var key: BeaconKey
         var lastPacket: Int64
         var firstSeen: Int64
@@ -25,7 +26,8 @@ public struct BurstTracker: Sendable {
     public var maximumKeys: Int
     /// Burst starts kept per 5-tuple.
     public var maximumBursts: Int
-    private var index: [SIMD8<UInt64>: Int] = [:]
+    /// Open-addressing table of track index + 1 (0 = empty), linear probing; power-of-two size.
+    private var slots: [Int32] = [Int32](repeating: 0, count: 1024)
     private var tracks: [Track] = []
     /// Packets of 5-tuples beyond ``maximumKeys``.
     public private(set) var untrackedPackets: UInt64 = 0
@@ -55,7 +57,16 @@ public struct BurstTracker: Sendable {
             let canonical = SIMD8<UInt64>(lo.0, lo.1, lo.2, hi.0, hi.1, hi.2, UInt64(proto), 0)
             let t = packets.timestamp[i]
             let bytes = UInt64(packets.wireLength[i])
-            if let slot = index[canonical] {
+            let mask = slots.count - 1
+            var position = BurstTracker.slot(of: canonical, mask: mask)
+            var found = -1
+            while slots[position] != 0 {
+                let candidate = Int(slots[position]) - 1
+                if tracks[candidate].canonical == canonical { found = candidate; break }
+                position = (position + 1) & mask
+            }
+            if found >= 0 {
+                let slot = found
                 let outbound = tracks[slot].key.src == IPAddress(high: a.0, low: a.1) && tracks[slot].key.dport == b.2.low16
                 if outbound { tracks[slot].bytesOut &+= bytes } else { tracks[slot].bytesIn &+= bytes }
                 tracks[slot].packets &+= 1
@@ -66,11 +77,32 @@ public struct BurstTracker: Sendable {
             } else if tracks.count < maximumKeys {
                 let key = BeaconKey(src: IPAddress(high: a.0, low: a.1), dst: IPAddress(high: b.0, low: b.1),
                                     dport: packets.dstPort[i], proto: proto)
-                index[canonical] = tracks.count
-                tracks.append(Track(key: key, lastPacket: t, firstSeen: t, bytesOut: bytes, bursts: [t]))
+                tracks.append(Track(canonical: canonical, key: key, lastPacket: t, firstSeen: t, bytesOut: bytes, bursts: [t]))
+                slots[position] = Int32(tracks.count)
+                if tracks.count * 2 > slots.count { grow() }
             } else {
                 untrackedPackets &+= 1
             }
+        }
+    }
+
+    /// The home slot of a canonical 5-tuple.
+    @inline(__always)
+    static func slot(of c: SIMD8<UInt64>, mask: Int) -> Int {
+        var hash = (c[1] &* 0x9E37_79B9_7F4A_7C15) ^ (c[4] &* 0xC2B2_AE3D_27D4_EB4F)
+        hash ^= (c[0] ^ (c[3] &* 31)) &+ (c[2] << 24 | c[5] << 8 | c[6])
+        hash = (hash ^ (hash >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: hash ^ (hash >> 32)) & mask
+    }
+
+    /// Doubles the slot table and re-inserts every track.
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (index, track) in tracks.enumerated() {
+            var position = BurstTracker.slot(of: track.canonical, mask: mask)
+            while slots[position] != 0 { position = (position + 1) & mask }
+            slots[position] = Int32(index + 1)
         }
     }
 
@@ -78,11 +110,16 @@ public struct BurstTracker: Sendable {
     /// context and prevalence.
     public func findings(detector: BeaconDetector, context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         let configuration = detector.configuration
+        var periodicity = configuration.periodicity
+        periodicity.deadTime = Double(quietGap) / 1e9
+        // Bursts must be well separated: with periods near the quiet gap, continuous chatter splits into
+        // "bursts" at a rhythm set by the gap itself.
+        periodicity.minimumPeriod = max(periodicity.minimumPeriod, 5 * Double(quietGap) / 1e9)
         var prevalence: PrevalenceTable? = nil
         var found: [BeaconFinding] = []
         for track in tracks where track.bursts.count >= configuration.minimumConnections {
             let times = track.bursts.sorted().map { Double($0) / 1e9 }
-            let result = Periodicity.test(times: times, configuration: configuration.periodicity)
+            let result = Periodicity.test(times: times, configuration: periodicity)
             guard result.isPeriodic else { continue }
             if prevalence == nil { prevalence = detector.prevalenceTable() }
             let totals = BeaconTotals(connections: track.packets, firstSeen: track.firstSeen, lastSeen: track.lastPacket,

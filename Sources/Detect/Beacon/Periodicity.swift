@@ -29,6 +29,9 @@ public enum Periodicity {
         public var maximumMissRate: Double = 0.5
         /// Shorter periods are not considered (sub-second repeats are retries or bursts, not beacons).
         public var minimumPeriod: Double = 1
+        /// A known minimum spacing of events under the null hypothesis (s): burst starts are at least the
+        /// quiet gap apart even for random packets, so their null is an exponential shifted by it.
+        public var deadTime: Double = 0
         /// Whether pairs the interval test rejects get the spectral check (phase-locked schedules that
         /// miss more than half their beats).
         public var spectral = true
@@ -127,7 +130,13 @@ public enum Periodicity {
         let mean = intervals.reduce(0, +) / Double(m)
         guard mean > 0 else { return .none(intervals: m) }
         let sorted = intervals.sorted()
-        let exponentialLogLikelihood = -Double(m) * (log(mean) + 1)
+        // With at most half the beats missed and jitter within ±50 %, the median interval is at least half
+        // the period: a median below half the shortest period rules every comb out.
+        guard sorted[m / 2] >= 0.5 * configuration.minimumPeriod else { return .none(intervals: m) }
+        // Events that cannot follow each other closer than a dead time (burst starts after a quiet gap)
+        // make the null a shifted exponential; the shift is known, not fitted.
+        let dead = min(configuration.deadTime, sorted[0])
+        let exponentialLogLikelihood = -Double(m) * (log(max(mean - dead, 1e-12)) + 1)
         let threshold = log(1 / configuration.alpha) + 1.5 * log(Double(m))
         var bestPeriod = 0.0, bestLikelihood = -Double.infinity
         var starts: [Double] = []
@@ -150,7 +159,7 @@ public enum Periodicity {
             fit.logLikelihoodRatio -= exponentialLogLikelihood
             // The mixture null can only lower the ratio: fit it only when the exponential one was beaten.
             if fit.logLikelihoodRatio >= threshold {
-                let mixture = NullModel.twoExponentialLogLikelihood(sorted)
+                let mixture = NullModel.twoExponentialLogLikelihood(dead > 0 ? sorted.map { $0 - dead } : sorted)
                 fit.logLikelihoodRatio -= max(0, mixture - exponentialLogLikelihood)
             }
             best = fit
