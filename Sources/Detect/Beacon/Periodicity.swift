@@ -202,11 +202,13 @@ public enum Periodicity {
         for step in -4...4 {
             var period = start * (1 + 0.035 * Double(step))
             var low = 0.0, high = 0.0
-            for _ in 0..<5 {
+            // A window's top edge folds away above 1.5·P, so each step closes only a quarter of the gap
+            // to the centre: iterate until it settles.
+            for _ in 0..<16 {
                 for (i, d) in sample.enumerated() { folded[i] = d / max(1, (d / period).rounded()) }
                 (low, high) = trimmedExtremes(&folded, trim: trim)
                 let next = (low + high) / 2
-                if abs(next - period) <= 1e-9 * period { break }
+                if abs(next - period) <= 1e-4 * period { period = next; break }
                 period = next
             }
             guard period > 0 else { continue }
