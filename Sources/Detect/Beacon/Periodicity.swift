@@ -104,7 +104,7 @@ public enum Periodicity {
         // beats is either rejected (miss cap) or fitted at a wrong multiple with a wide window.
         guard configuration.spectral, !(result.isPeriodic && result.jitter <= 0.15) else { return result }
         let spectral = SpectralCheck.test(times: times, alpha: configuration.alpha,
-                                          minimumPeriod: configuration.minimumPeriod)
+                                          minimumPeriod: configuration.minimumPeriod, deadTime: configuration.deadTime)
         result.spectralPValue = spectral.pValue
         guard spectral.isPeriodic else { return result }
         if result.isPeriodic && abs(result.period - spectral.period) <= 0.05 * spectral.period { return result }

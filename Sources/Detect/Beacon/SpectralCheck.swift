@@ -32,7 +32,9 @@ public enum SpectralCheck {
     ///   - times: The events.
     ///   - alpha: The level of the g test.
     ///   - minimumPeriod: Shorter periods are ignored.
-    public static func test(times: [Double], alpha: Double = 1e-3, minimumPeriod: Double = 1) -> Result {
+    ///   - deadTime: A known minimum spacing of events under the null (s), e.g. a burst tracker's quiet gap.
+    public static func test(times: [Double], alpha: Double = 1e-3, minimumPeriod: Double = 1,
+                            deadTime: Double = 0) -> Result {
         let none = Result(period: .nan, g: 0, pValue: 1, autocorrelation: 0, combFraction: 0, isPeriodic: false)
         guard times.count >= 8, let first = times.first, let last = times.last, last > first else { return none }
         // Cheap gate: a phase-locked schedule's shortest fifth of intervals are single beats within its
@@ -41,8 +43,11 @@ public enum SpectralCheck {
         intervals.reserveCapacity(times.count - 1)
         for i in times.indices.dropFirst() { intervals.append(times[i] - times[i - 1]) }
         intervals.sort()
-        let q02 = intervals[intervals.count / 50], q20 = intervals[intervals.count / 5]
-        guard q20 + q02 > 0, (q20 - q02) / (q20 + q02) <= 0.15 else { return none }
+        // Intervals are whole multiples of the period, so the median is at least one period. A known dead
+        // time (burst starts after a quiet gap) is taken off before comparing the lower tail.
+        let q02 = intervals[intervals.count / 50] - deadTime, q20 = intervals[intervals.count / 5] - deadTime
+        guard intervals[intervals.count / 2] >= 0.9 * minimumPeriod, q02 > 0,
+              (q20 - q02) / (q20 + q02) <= 0.15 else { return none }
         let span = last - first
         // Enough bins for two per period at up to 90 % missed beats, and no narrower than a quarter of the
         // shortest period.
