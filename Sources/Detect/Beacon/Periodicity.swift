@@ -258,11 +258,10 @@ public enum Periodicity {
     static func fitComb(_ intervals: [Double], period: Double, meanInterval: Double,
                        configuration: Configuration) -> Result {
         let m = intervals.count
-        var beats = 0.0, singleDeviation = 0.0, singles = 0.0, foldedSum = 0.0
+        var beats = 0.0, singleDeviation = 0.0, singles = 0.0
         for d in intervals {
             let k = max(1, (d / period).rounded())
             beats += k
-            foldedSum += d / k
             if k == 1 { singleDeviation += abs(d / period - 1); singles += 1 }
         }
         let miss = max(0, min(configuration.maximumMissRate, 1 - Double(m) / beats))
