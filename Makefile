@@ -10,7 +10,7 @@ SAMPLE  := datasets/sample-loopback.pcap.zst
 HOSPITAL := datasets/hospital-2h
 OUT     := out/hospital
 
-.PHONY: all deps peers build release run test clean hospital-sample
+.PHONY: all deps peers build release run test bench clean hospital-sample
 
 all: build
 
@@ -52,5 +52,9 @@ hospital-sample: release
 test: deps
 	$(SWIFT) test
 
+# Runs the benchmark suites (a separate package under Benchmarks/, release build).
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark --no-progress
+
 clean:
-	rm -rf .build out
+	rm -rf .build out Benchmarks/.build

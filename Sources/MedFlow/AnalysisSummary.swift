@@ -113,7 +113,7 @@ public struct AnalysisSummary: Codable, Sendable {
     public var options: [String: String]
     /// Files written, by kind (`flows`, `summary`).
     public var outputs: [String: String]
-    /// Finding counts by detector output (`egress`, `egress_uploads`, `fanout`, `dns_answers`, …).
+    /// Finding counts by detector output (`beacons`, `egress`, `egress_uploads`, `fanout`, `dns_answers`, …).
     public var findings: [String: UInt64] = [:]
 
     /// Builds the summary of a finished run.

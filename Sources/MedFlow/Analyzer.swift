@@ -1,5 +1,6 @@
 import Foundation
 public import Output
+public import Detect
 import Flows
 import Ingest
 
@@ -17,6 +18,10 @@ public struct AnalyzeOptions: Sendable {
     public var format: OutputFormat
     /// The egress policy (YAML); egress findings are written only with one. Fan-out always runs.
     public var policyPath: String?
+    /// Beacon detection settings; `nil` skips beacon detection (no `beacons.*` file).
+    public var beacons: BeaconConfiguration? = BeaconConfiguration()
+    /// Whether beacon detection also looks for periodic bursts inside long flows (packet timing).
+    public var intraFlowBeacons = true
 
     /// Creates options.
     public init(pipeline: PipelineOptions, outputDirectory: String, writeFlows: Bool = false,
@@ -27,6 +32,14 @@ public struct AnalyzeOptions: Sendable {
         self.writeFlows = writeFlows
         self.compression = compression
         self.format = format
+    }
+
+    /// Turns beacon detection on (with the default settings and `minimumConnections`) or off.
+    public mutating func setBeacons(enabled: Bool, minimumConnections: Int) {
+        guard enabled else { beacons = nil; return }
+        var configuration = beacons ?? BeaconConfiguration()
+        configuration.minimumConnections = minimumConnections
+        beacons = configuration
     }
 
     /// The path of a result file named `base` (e.g. `flows`) with this run's extensions.
@@ -62,7 +75,9 @@ public enum Analyzer {
         let detectors = try DetectorSinks(options)
         sinks += detectors.sinks
         outputs.merge(detectors.outputs) { $1 }
-        let report = try Pipeline(options: options.pipeline).run(sinks: sinks, progress: progress)
+        let pipeline = Pipeline(options: options.pipeline)
+        pipeline.packetObservers = detectors.packetObservers
+        let report = try pipeline.run(sinks: sinks, progress: progress)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         outputs["summary"] = summaryPath
         var summary = AnalysisSummary(command: "analyze", startedAt: started, report: report,

@@ -49,6 +49,8 @@ public final class Pipeline {
     /// Each input's kind, detected once.
     var kinds: [String: InputKind] = [:]
     private var filters: [LinkType: PacketFilter] = [:]
+    /// Receive every decoded packet batch, in order, on the driving thread.
+    public var packetObservers: [any PacketObserver] = []
 
     /// Creates a pipeline.
     public init(options: PipelineOptions) {
@@ -142,6 +144,11 @@ public final class Pipeline {
                 report.filteredOut += result.filteredOut
                 if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
                 if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
+            }
+            if !packetObservers.isEmpty {
+                measure(&report.sinkSeconds) {
+                    for result in decoded { for observer in packetObservers { observer.observe(result.batch) } }
+                }
             }
             let flows = measure(&report.flowSeconds) {
                 assembler.add(decoded.map(\.batch), shardIndices: decoded.map(\.shards))

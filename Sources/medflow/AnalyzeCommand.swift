@@ -26,9 +26,26 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Egress policy (YAML): zones, allow rules, MUD files, thresholds. Egress runs only with one.")
     var policy: String?
 
+    @Option(help: "Beacons need at least this many connection starts (after retries are collapsed).")
+    var beaconMinConnections = 6
+
+    @Flag(help: "Skip beacon detection (no beacons.* file).")
+    var noBeacons = false
+
+    @Flag(help: "Skip intra-flow beacons (periodic packet bursts inside long flows).")
+    var noIntraFlowBeacons = false
+
+    func validate() throws {
+        guard beaconMinConnections >= 5 else {
+            throw ValidationError("--beacon-min-connections must be at least 5 (the periodicity test needs 4 intervals)")
+        }
+    }
+
     func run() throws {
-        let options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
+        var options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
                                      compression: compression, format: format, policyPath: policy)
+        options.setBeacons(enabled: !noBeacons, minimumConnections: beaconMinConnections)
+        options.intraFlowBeacons = !noIntraFlowBeacons
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in
             try Analyzer.analyze(options, progress: progress.update)

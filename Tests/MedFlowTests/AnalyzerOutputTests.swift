@@ -70,8 +70,9 @@ struct AnalyzerOutputTests {
         #expect(input["format"] as? String == "pcap" && input["link_type"] as? String == "EN10MB")
         #expect(input["first_seen"] as? String == "2024-02-13T14:34:38.788187000Z")
         #expect((json["peak_rss_bytes"] as? Int ?? 0) > 0)
-        #expect(json["outputs"] as? [String: String] == ["summary": out + "/summary.json", "fanout": out + "/fanout.ndjson.zst"])
-        #expect(json["findings"] as? [String: Int] == ["fanout": 0])
+        #expect(json["outputs"] as? [String: String] == ["summary": out + "/summary.json", "fanout": out + "/fanout.ndjson.zst",
+                                                         "beacons": out + "/beacons.ndjson.zst"])
+        #expect(json["findings"] as? [String: Int] == ["fanout": 0, "beacons": 1])
     }
 
     @Test func flowsCommandPicksEncodingFromTheFileName() {

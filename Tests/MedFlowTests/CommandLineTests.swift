@@ -48,7 +48,11 @@ struct CommandLineTests {
         let capture = SharedCaptures.path("test-cc-2.pcap")
         let (status, stdout, _) = try MedflowBinary.run(["analyze", capture, "--out", out, "--flows", "--quiet"])
         #expect(status == 0)
-        #expect(stdout.contains("1084 packets") && stdout.contains("wrote: \(out)/fanout.ndjson.zst, \(out)/flows.ndjson.zst, \(out)/summary.json"))
+        #expect(stdout.contains("1084 packets") && stdout.contains("wrote: \(out)/beacons.ndjson.zst, \(out)/fanout.ndjson.zst, \(out)/flows.ndjson.zst, \(out)/summary.json"))
+        #expect(stdout.contains("findings: beacons 1"))
+        let quiet = try MedflowBinary.run(["analyze", capture, "--out", out + "-nb", "--no-beacons", "--quiet"])
+        #expect(quiet.0 == 0 && !FileManager.default.fileExists(atPath: out + "-nb/beacons.ndjson.zst"))
+        #expect(try MedflowBinary.run(["analyze", capture, "--beacon-min-connections", "4"]).0 == 64)
         let csv = out + "/all.csv.lz4"
         let flows = try MedflowBinary.run(["flows", capture, "-o", csv, "--workers", "1"])
         #expect(flows.0 == 0 && FileManager.default.fileExists(atPath: csv))

@@ -136,6 +136,6 @@ struct SyntheticHospitalTests {
         #expect(fanout.count == 1)
         #expect(fanout.first?["src"] as? String == "10.50.2.9" && fanout.first?["dport"] as? Int == 445)
         #expect(fanout.first?["peers"] as? Int == 16 && fanout.first?["zone"] as? String == "modality")
-        #expect(summary.findings == ["egress": 5, "egress_uploads": 1, "fanout": 1, "dns_answers": 1])
+        #expect(summary.findings == ["beacons": 0, "egress": 5, "egress_uploads": 1, "fanout": 1, "dns_answers": 1])
     }
 }

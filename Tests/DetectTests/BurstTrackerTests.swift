@@ -1,0 +1,81 @@
+import FlowModel
+import Testing
+@testable import Detect
+
+/// Intra-flow beacons: periodic packet bursts inside one long flow (Merlin over QUIC, held-open TLS).
+@Suite struct BurstTrackerTests {
+    static let client = IPAddress("10.0.0.4")!, server = IPAddress("24.199.110.233")!
+
+    /// A long UDP flow with a burst (request, answer, ack) every `period` s ± `jitter`, split into batches.
+    static func quicFlow(period: Double, jitter: Double, bursts: Int, seed: UInt64, poisson: Bool = false,
+                         sport: UInt16 = 53_241) -> [PacketBatch] {
+        var rng = SeededRandom(seed: seed)
+        var packets: [(Double, Bool)] = []
+        var t = 100.0
+        for _ in 0..<bursts {
+            packets += [(t, true), (t + 0.05, false), (t + 0.08, true)]
+            t += poisson ? rng.exponential(mean: period) : period * (1 + jitter * (2 * rng.unit() - 1))
+        }
+        var batches: [PacketBatch] = []
+        var batch = PacketBatch()
+        for (time, outbound) in packets {
+            batch.append(timestamp: Int64(time * 1e9), src: outbound ? client : server, dst: outbound ? server : client,
+                         srcPort: outbound ? sport : 443, dstPort: outbound ? 443 : sport, proto: TransportProtocol.udp,
+                         wireLength: outbound ? 120 : 300)
+            if batch.count == 64 { batches.append(batch); batch = PacketBatch() }
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        return batches
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func periodicBurstsInOneFlowAreAnIntraFlowBeacon(seed: UInt64) throws {
+        var tracker = BurstTracker()
+        for batch in Self.quicFlow(period: 15, jitter: 0.2, bursts: 60, seed: seed) { tracker.observe(batch) }
+        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 60, seed: seed, poisson: true, sport: 50_000) {
+            tracker.observe(batch)
+        }
+        let findings = tracker.findings(detector: BeaconDetector())
+        #expect(findings.count == 1)
+        let finding = try #require(findings.first)
+        #expect(finding.kind == .intraFlow)
+        #expect(finding.key == BeaconKey(src: Self.client, dst: Self.server, dport: 443, proto: TransportProtocol.udp))
+        #expect(finding.connections == 60)
+        #expect(abs(finding.periodicity.period - 15) <= 0.75)
+        #expect(finding.bytesOut == 60 * 240 && finding.bytesIn == 60 * 300)
+    }
+
+    @Test func memoryIsBoundedByTheKeyAndBurstCaps() {
+        var tracker = BurstTracker(maximumKeys: 1, maximumBursts: 10)
+        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 30, seed: 1) { tracker.observe(batch) }
+        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 5, seed: 1, sport: 50_001) { tracker.observe(batch) }
+        #expect(tracker.trackedKeys == 1)
+        #expect(tracker.untrackedPackets == 15)
+        let finding = tracker.findings(detector: BeaconDetector()).first
+        #expect(finding?.connections == 10)
+        #expect(finding?.isStrobe == true)
+    }
+}
+
+extension BurstTrackerTests {
+    /// Random packets in many flows: burst starts are at least the quiet gap apart, which a plain
+    /// exponential null would mistake for regularity.
+    @Test func randomPacketsInManyFlowsAreNotBeacons() {
+        var rng = SeededRandom(seed: 5)
+        var tracker = BurstTracker()
+        var batch = PacketBatch()
+        var t = 1_000.0
+        for _ in 0..<60_000 {
+            t += rng.exponential(mean: 0.005)
+            let flow = UInt16(rng.next() % 300)
+            let outbound = rng.unit() < 0.5
+            batch.append(timestamp: Int64(t * 1e9), src: outbound ? Self.client : Self.server,
+                         dst: outbound ? Self.server : Self.client, srcPort: outbound ? 40_000 + flow : 443,
+                         dstPort: outbound ? 443 : 40_000 + flow, proto: TransportProtocol.udp, wireLength: 200)
+            if batch.count == 4096 { tracker.observe(batch); batch = PacketBatch() }
+        }
+        tracker.observe(batch)
+        #expect(tracker.trackedKeys == 300)
+        #expect(tracker.findings(detector: BeaconDetector()).isEmpty)
+    }
+}
