@@ -68,7 +68,12 @@ public final class BeaconSink: FlowSink, PacketObserver, DNSAnswerSink {
             context.namesOf = { names[$0] ?? [] }
         }
         var all = detector.findings(context: context)
-        if let bursts { all += bursts.findings(detector: detector, context: context) }
+        if let bursts {
+            // A 5-tuple reused across connections (NTP's fixed client port) shows the same beats as bursts:
+            // the connection-level finding already explains it, so only pairs without one stay intra-flow.
+            let explained = Set(all.map(\.key))
+            all += bursts.findings(detector: detector, context: context).filter { !explained.contains($0.key) }
+        }
         findings = BeaconDetector.sortedFindings(all)
         var encoder = RecordEncoder(format: format)
         encoder.header(BeaconFinding.fieldNames)
