@@ -35,10 +35,18 @@ public struct AnalyzeOptions: Sendable {
     }
 
     /// Turns beacon detection on (with the default settings and `minimumConnections`) or off.
-    public mutating func setBeacons(enabled: Bool, minimumConnections: Int) {
+    ///
+    /// - Parameters:
+    ///   - enabled: Whether beacon detection runs at all.
+    ///   - minimumConnections: Fewer connection starts than this are not tested.
+    ///   - ritaOnlyThreshold: RITA-parity-only scoring at this RITA score (no intra-flow findings), for
+    ///     comparisons with RITA; `nil` for medflow's periodicity test.
+    public mutating func setBeacons(enabled: Bool, minimumConnections: Int, ritaOnlyThreshold: Double? = nil) {
         guard enabled else { beacons = nil; return }
         var configuration = beacons ?? BeaconConfiguration()
         configuration.minimumConnections = minimumConnections
+        configuration.ritaOnlyThreshold = ritaOnlyThreshold
+        if ritaOnlyThreshold != nil { intraFlowBeacons = false }
         beacons = configuration
     }
 

@@ -29,6 +29,12 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Beacons need at least this many connection starts (after retries are collapsed).")
     var beaconMinConnections = 6
 
+    @Option(help: "Beacon scoring: periodicity (medflow's test) or rita (RITA v5's score alone, for comparison).")
+    var beaconScoring: BeaconScoring = .periodicity
+
+    @Option(help: "With --beacon-scoring rita: report pairs whose RITA score reaches this.")
+    var ritaThreshold = 0.7
+
     @Flag(help: "Skip beacon detection (no beacons.* file).")
     var noBeacons = false
 
@@ -36,6 +42,7 @@ struct AnalyzeCommand: ParsableCommand {
     var noIntraFlowBeacons = false
 
     func validate() throws {
+        guard (0...1).contains(ritaThreshold) else { throw ValidationError("--rita-threshold must be between 0 and 1") }
         guard beaconMinConnections >= 5 else {
             throw ValidationError("--beacon-min-connections must be at least 5 (the periodicity test needs 4 intervals)")
         }
@@ -44,8 +51,9 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
                                      compression: compression, format: format, policyPath: policy)
-        options.setBeacons(enabled: !noBeacons, minimumConnections: beaconMinConnections)
         options.intraFlowBeacons = !noIntraFlowBeacons
+        options.setBeacons(enabled: !noBeacons, minimumConnections: beaconMinConnections,
+                           ritaOnlyThreshold: beaconScoring == .rita ? ritaThreshold : nil)
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in
             try Analyzer.analyze(options, progress: progress.update)
@@ -57,3 +65,11 @@ struct AnalyzeCommand: ParsableCommand {
 
 extension OutputCompression: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
+
+/// How `medflow analyze` scores beacon candidates.
+enum BeaconScoring: String, ExpressibleByArgument {
+    /// medflow's periodicity test (with RITA's score as a component).
+    case periodicity
+    /// RITA v5's score alone, thresholded: for measuring what medflow adds over RITA.
+    case rita
+}

@@ -177,3 +177,31 @@ enum FlowFixtures {
         }
     }
 }
+
+/// RITA-only scoring (`--beacon-scoring rita`) reproduces RITA's known weakness on the same flows the
+/// periodicity test gets right: persistent constant-size Poisson traffic scores above RITA's threshold.
+@Suite struct RITAOnlyScoringTests {
+    @Test func constantSizePoissonPassesRITAButNotThePeriodicityTest() {
+        var rng = SeededRandom(seed: 11)
+        let web = SimulatedSeries.poisson(mean: 60, count: 1_400, rng: &rng)
+        let records = FlowFixtures.flows(src: "10.2.0.7", dst: "93.184.216.34", starts: web)
+        var rita = BeaconConfiguration()
+        rita.ritaOnlyThreshold = 0.7
+        let ritaFindings = BeaconDetectorTests.detector(records, configuration: rita).findings()
+        #expect(ritaFindings.count == 1)
+        if let finding = ritaFindings.first {
+            #expect(finding.score == finding.rita?.score && finding.score >= 0.7)
+            #expect(finding.periodicity.method == .none && finding.periodicity.period > 0)
+        }
+        #expect(BeaconDetectorTests.detector(records).findings().isEmpty)
+    }
+
+    @Test func ritaOnlyReportsTheMedianIntervalAsThePeriod() {
+        let starts = (0..<50).map { Double($0) * 30 + (($0 % 2 == 0) ? 0 : 1) }
+        var rita = BeaconConfiguration()
+        rita.ritaOnlyThreshold = 0.5
+        let findings = BeaconDetectorTests.detector(FlowFixtures.flows(src: "10.0.0.1", dst: "192.0.2.1", starts: starts),
+                                                    configuration: rita).findings()
+        #expect(findings.count == 1 && findings.first.map { abs($0.periodicity.period - 31) < 1e-9 } == true)
+    }
+}

@@ -10,6 +10,10 @@ public struct BeaconConfiguration: Sendable, Hashable {
     public var periodicity = Periodicity.Configuration()
     /// RITA's analysis window: only the last this-many ns of the data feed the RITA component.
     public var ritaWindow: Int64 = 86_400 * 1_000_000_000
+    /// RITA-parity-only scoring, for comparison with RITA: when set, the periodicity test does not decide,
+    /// and a pair is reported when RITA v5's score reaches this value (its `period_s` is then the median
+    /// interval). `nil` (the default) reports what the periodicity test finds.
+    public var ritaOnlyThreshold: Double?
     /// A destination contacted by at most this share of all sources is rare (RITA's prevalence bonus).
     public var rarePrevalence: Double = 0.02
     /// A destination contacted by at least this share of all sources is common (RITA's malus).

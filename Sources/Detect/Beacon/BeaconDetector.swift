@@ -93,13 +93,33 @@ public struct BeaconDetector: Sendable {
         state.normalise(cap: configuration.connectionCap)
         let beats = state.beatTimes(retryWindow: configuration.retryWindow)
         guard beats.seconds.count >= configuration.minimumConnections else { return nil }
+        let totals = BeaconTotals(connections: state.connections, firstSeen: state.firstSeen, lastSeen: state.lastSeen,
+                                  bytesOut: state.bytesOut, bytesIn: state.bytesIn, isStrobe: state.isStrobe)
+        if let threshold = configuration.ritaOnlyThreshold {
+            guard let rita = ritaScore(beats.wholeSeconds, sizes: beats.sizes), rita.score >= threshold else { return nil }
+            return finding(key: key, kind: .flow, beats: beats.seconds.count, totals: totals,
+                           periodicity: Self.medianInterval(beats.seconds), rita: rita,
+                           prevalence: prevalence.share(of: key.dst), context: context, score: rita.score)
+        }
         let result = Periodicity.test(times: beats.seconds, configuration: configuration.periodicity)
         guard result.isPeriodic else { return nil }
         let rita = ritaScore(beats.wholeSeconds, sizes: beats.sizes)
-        let totals = BeaconTotals(connections: state.connections, firstSeen: state.firstSeen, lastSeen: state.lastSeen,
-                                  bytesOut: state.bytesOut, bytesIn: state.bytesIn, isStrobe: state.isStrobe)
         return finding(key: key, kind: .flow, beats: beats.seconds.count, totals: totals, periodicity: result,
                        rita: rita, prevalence: prevalence.share(of: key.dst), context: context)
+    }
+
+    /// What RITA-only scoring reports as the period: the median interval (RITA's skew and MAD centre on
+    /// it), with the jitter as 2 × mean |d/median − 1|; no periodicity test ran.
+    static func medianInterval(_ times: [Double]) -> Periodicity.Result {
+        let intervals = zip(times.dropFirst(), times).map { $0 - $1 }.sorted()
+        var result = Periodicity.Result.none(intervals: intervals.count)
+        guard !intervals.isEmpty else { return result }
+        let median = intervals[intervals.count / 2]
+        result.period = median
+        if median > 0 {
+            result.jitter = 2 * intervals.reduce(0) { $0 + abs($1 / median - 1) } / Double(intervals.count)
+        }
+        return result
     }
 
     /// RITA's score over the last ``BeaconConfiguration/ritaWindow`` of the data, as RITA v5 would see it.
@@ -122,10 +142,11 @@ public struct BeaconDetector: Sendable {
     ///   - rita: RITA's score, if any.
     ///   - prevalence: Share of all sources that talk to the destination.
     ///   - context: What the network looks like.
+    ///   - score: The score to report instead of the combined one (RITA-only scoring).
     public func finding(key: BeaconKey, kind: BeaconFinding.Kind, beats: Int, totals: BeaconTotals,
                         periodicity: Periodicity.Result, rita: RITAScore?, prevalence: Double,
-                        context: BeaconContext) -> BeaconFinding {
-        let score = RITAScore.round3(periodicity.strength * (0.8 + 0.2 * (rita?.score ?? 0)))
+                        context: BeaconContext, score: Double? = nil) -> BeaconFinding {
+        let score = score ?? RITAScore.round3(periodicity.strength * (0.8 + 0.2 * (rita?.score ?? 0)))
         let zone = context.sourceZone(key.src)
         let names = context.namesOf(key.dst)
         var finding = BeaconFinding(
