@@ -41,7 +41,7 @@ release: deps
 
 # Builds release, analyses the bundled synthetic hospital and scores the findings against its truth.
 run: release
-	.build/release/medflow analyze $(HOSPITAL).pcap.zst --out $(OUT) --flows
+	.build/release/medflow analyze $(HOSPITAL).pcap.zst --policy $(HOSPITAL).policy.yaml --out $(OUT) --flows
 	.build/release/medflow eval $(OUT) $(HOSPITAL).truth.json
 	@echo "Look inside: zstdcat $(OUT)/flows.ndjson.zst | head | jq .   (truth: $(HOSPITAL).truth.json)"
 
