@@ -42,7 +42,7 @@ extension Pipeline {
         _ path: String, kind: InputKind, report: inout PipelineReport, sinks: [any FlowSink],
         progress: (UInt64, UInt64) -> Void
     ) throws(AnalysisError) -> InputReport {
-        let feeder = SinkFeeder(sinks: sinks)
+        let feeder = SinkFeeder(sinks: sinks, background: options.workers > 1)
         let input: InputReport
         do {
             input = try readFlowInput(path, kind: kind, report: &report, sinks: feeder, progress: progress)

@@ -9,7 +9,8 @@ import FlowModel
 /// ``drain()`` has returned. The first error a sink throws is kept; later batches are dropped and
 /// ``drain()`` throws it.
 final class SinkFeeder: @unchecked Sendable {
-    // @unchecked: `sinks`, `error` and `seconds` are used only on `queue` until `drain()` waits for it.
+    // @unchecked: `sinks`, `error` and `spent` are used only on `queue` (or, not in the background, on the
+    // caller's thread) until `drain()` waits for it.
     private let sinks: [any FlowSink]
     private let queue = DispatchQueue(label: "medflow.sinks")
     private let group = DispatchGroup()
@@ -18,23 +19,35 @@ final class SinkFeeder: @unchecked Sendable {
     /// Batches queued and not yet consumed at most; beyond it ``feed(_:)`` waits (bounded memory).
     private let slots = DispatchSemaphore(value: 4)
 
-    /// Creates a feeder for `sinks`.
-    init(sinks: [any FlowSink]) { self.sinks = sinks }
+    /// Whether batches go to the queue (else the caller's thread consumes them at once).
+    private let background: Bool
+
+    /// Creates a feeder for `sinks`; with `background` false (`--workers 1`) ``feed(_:)`` consumes on the
+    /// caller's thread, with the same error handling.
+    init(sinks: [any FlowSink], background: Bool = true) {
+        self.sinks = sinks
+        self.background = background
+    }
 
     /// Queues `flows` for the sinks.
     func feed(_ flows: FlowBatch) {
+        guard background else { return consume(flows) }
         slots.wait()
         queue.async(group: group) { [self] in
             defer { slots.signal() }
-            guard error == nil else { return }
-            let start = DispatchTime.now()
-            do throws(AnalysisError) {
-                for sink in sinks { try sink.consume(flows) }
-            } catch {
-                self.error = error
-            }
-            spent += seconds(since: start)
+            consume(flows)
         }
+    }
+
+    private func consume(_ flows: FlowBatch) {
+        guard error == nil else { return }
+        let start = DispatchTime.now()
+        do throws(AnalysisError) {
+            for sink in sinks { try sink.consume(flows) }
+        } catch {
+            self.error = error
+        }
+        spent += seconds(since: start)
     }
 
     /// Waits until every queued batch is consumed; returns the seconds the sinks took in all, or throws the

@@ -27,10 +27,10 @@ struct SinkFeederTests {
         })
     }
 
-    @Test("every sink gets every batch, in order, by the time drain returns")
-    func order() throws {
+    @Test("every sink gets every batch, in order, by the time drain returns", arguments: [true, false])
+    func order(background: Bool) throws {
         let first = RecordingSink(), second = RecordingSink()
-        let feeder = SinkFeeder(sinks: [first, second])
+        let feeder = SinkFeeder(sinks: [first, second], background: background)
         for index in 0..<200 { feeder.feed(Self.batch(index)) }
         let spent = try feeder.drain()
         #expect(spent >= 0)
@@ -39,10 +39,10 @@ struct SinkFeederTests {
         #expect(!first.finished)  // finishing stays with the pipeline
     }
 
-    @Test("a sink's error comes out of drain, and later batches are not consumed")
-    func error() {
+    @Test("a sink's error comes out of drain, and later batches are not consumed", arguments: [true, false])
+    func error(background: Bool) {
         let failing = RecordingSink(failAfter: 2), after = RecordingSink()
-        let feeder = SinkFeeder(sinks: [failing, after])
+        let feeder = SinkFeeder(sinks: [failing, after], background: background)
         for index in 0..<10 { feeder.feed(Self.batch(index)) }
         #expect(throws: AnalysisError.self) { try feeder.drain() }
         #expect(failing.batches == 3 && after.batches == 2)
