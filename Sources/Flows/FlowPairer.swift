@@ -86,6 +86,8 @@ public final class FlowPairer {
         let srcHigh = batch.srcHigh, srcLow = batch.srcLow, dstHigh = batch.dstHigh, dstLow = batch.dstLow
         let srcPort = batch.srcPort, dstPort = batch.dstPort, proto = batch.proto
         let firstSeen = batch.firstSeen, lastSeen = batch.lastSeen, packetsIn = batch.packetsIn, bytesIn = batch.bytesIn
+        let flags = batch.flags, packetsOut = batch.packetsOut, bytesOut = batch.bytesOut
+        let tcpFlagsOut = batch.tcpFlagsOut, tcpFlagsIn = batch.tcpFlagsIn, endReason = batch.endReason
         for index in 0..<batch.count {
             let first = firstSeen[index], last = lastSeen[index]
             watermark = max(watermark, last)
@@ -109,7 +111,14 @@ public final class FlowPairer {
                     continue
                 }
             }
-            let record = batch[index]
+            // As `batch[index]` reads it, from the columns already at hand.
+            let record = FlowRecord(
+                src: IPAddress(high: srcHigh[index], low: srcLow[index]), dst: IPAddress(high: dstHigh[index], low: dstLow[index]),
+                srcPort: srcPort[index], dstPort: dstPort[index], proto: proto[index],
+                flags: FlowRecord.Flags(rawValue: flags[index]), firstSeen: first, lastSeen: last,
+                packetsOut: packetsOut[index], bytesOut: bytesOut[index], packetsIn: 0, bytesIn: 0,
+                tcpFlagsOut: tcpFlagsOut[index], tcpFlagsIn: tcpFlagsIn[index],
+                endReason: FlowRecord.EndReason(rawValue: endReason[index]) ?? .endOfInput)
             let slot: Int
             if let reused = free.popLast() {
                 slot = reused
