@@ -9,6 +9,10 @@ public struct PrefixSet: Sendable, Hashable {
     private let lengths: [UInt8]
     /// The networks of each length, indexed by length (0–128).
     private let networks: [Set<IPAddress>]
+    /// The prefixes longest first, when there are few: a masked compare each beats hashing the address
+    /// once per prefix length (policies name a handful of networks; detectors ask per flow).
+    private let linear: [Prefix]
+    private static let linearLimit = 32
     /// Every prefix, sorted and without duplicates.
     public let prefixes: [Prefix]
 
@@ -25,6 +29,8 @@ public struct PrefixSet: Sendable, Hashable {
         self.networks = networks
         self.lengths = (0...128).reversed().filter { !networks[$0].isEmpty }.map { UInt8($0) }
         self.prefixes = unique.sorted()
+        self.linear = unique.count <= Self.linearLimit
+            ? unique.sorted { $0.length != $1.length ? $0.length > $1.length : $0 < $1 } : []
     }
 
     /// The empty set.
@@ -47,6 +53,10 @@ public struct PrefixSet: Sendable, Hashable {
     ///
     /// - Parameter address: The address to look up.
     public func longestMatch(_ address: IPAddress) -> Prefix? {
+        if prefixes.count <= Self.linearLimit {
+            for prefix in linear where prefix.contains(address) { return prefix }
+            return nil
+        }
         for length in lengths {
             let candidate = Prefix(address: address, length: Int(length))
             if networks[Int(length)].contains(candidate.address) { return candidate }

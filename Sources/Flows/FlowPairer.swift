@@ -57,15 +57,24 @@ public final class FlowPairer {
 
     @inline(__always)
     private static func key(_ r: FlowRecord) -> PairingTable.Key {
+        key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
+            srcPort: r.srcPort, dstPort: r.dstPort, proto: r.proto)
+    }
+
+    @inline(__always)
+    private static func key(srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
+                            srcPort: UInt16, dstPort: UInt16, proto: UInt8) -> PairingTable.Key {
         // ICMP flows carry their key in the destination port only: use it on both sides, so that a request
         // and its reply (keyed alike) find each other.
-        let icmp = r.proto == 1 || r.proto == 58
-        let srcPort = UInt64(icmp ? r.dstPort : r.srcPort)
-        return PairingTable.Key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
-                                portsAndProto: srcPort << 24 | UInt64(r.dstPort) << 8 | UInt64(r.proto))
+        let icmp = proto == 1 || proto == 58
+        let sport = UInt64(icmp ? dstPort : srcPort)
+        return PairingTable.Key(srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow,
+                                portsAndProto: sport << 24 | UInt64(dstPort) << 8 | UInt64(proto))
     }
 
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).
+    ///
+    /// Reads the batch's columns directly: a record becomes a ``FlowRecord`` only when it has to wait.
     public func add(_ batch: FlowBatch) -> FlowBatch {
         // Each record leaves at most two flows here (itself merged, or a same-direction record it replaces).
         var out = FlowBatchBuilder(capacity: batch.count * 2)
@@ -73,24 +82,43 @@ public final class FlowPairer {
         var pool = self.pool, live = self.live, free = self.free, waiting = self.waiting
         self.pool = []; self.live = []; self.free = []; self.waiting = PairingTable(capacity: 16)
         var watermark = self.watermark, paired = self.paired, unpaired = self.unpaired
+        let tolerance = configuration.toleranceNs
+        let srcHigh = batch.srcHigh, srcLow = batch.srcLow, dstHigh = batch.dstHigh, dstLow = batch.dstLow
+        let srcPort = batch.srcPort, dstPort = batch.dstPort, proto = batch.proto
+        let firstSeen = batch.firstSeen, lastSeen = batch.lastSeen, packetsIn = batch.packetsIn, bytesIn = batch.bytesIn
+        let flags = batch.flags, packetsOut = batch.packetsOut, bytesOut = batch.bytesOut
+        let tcpFlagsOut = batch.tcpFlagsOut, tcpFlagsIn = batch.tcpFlagsIn, endReason = batch.endReason
         for index in 0..<batch.count {
-            let record = batch[index]
-            watermark = max(watermark, record.lastSeen)
-            if record.packetsIn != 0 || record.bytesIn != 0 {
-                out.append(record)
+            let first = firstSeen[index], last = lastSeen[index]
+            watermark = max(watermark, last)
+            if packetsIn[index] != 0 || bytesIn[index] != 0 {
+                out.append(batch[index])
                 continue
             }
-            let key = Self.key(record)
-            let reverse = key.reversed
-            let found = waiting.slot(for: reverse)
-            if found >= 0, case let slot = waiting.value(at: found), overlaps(pool[slot], record) {
-                out.append(merge(pool[slot], record))
-                waiting.removeSlot(found)
-                live[slot] = false
-                free.append(slot)
-                paired += 1
-                continue
+            let key = Self.key(srcHigh: srcHigh[index], srcLow: srcLow[index], dstHigh: dstHigh[index],
+                               dstLow: dstLow[index], srcPort: srcPort[index], dstPort: dstPort[index],
+                               proto: proto[index])
+            let found = waiting.slot(for: key.reversed)
+            if found >= 0 {
+                let slot = waiting.value(at: found)
+                let other = pool[slot]
+                if other.firstSeen <= last &+ tolerance && first <= other.lastSeen &+ tolerance {
+                    Self.merge(other, batch, index, into: &out)
+                    waiting.removeSlot(found)
+                    live[slot] = false
+                    free.append(slot)
+                    paired += 1
+                    continue
+                }
             }
+            // As `batch[index]` reads it, from the columns already at hand.
+            let record = FlowRecord(
+                src: IPAddress(high: srcHigh[index], low: srcLow[index]), dst: IPAddress(high: dstHigh[index], low: dstLow[index]),
+                srcPort: srcPort[index], dstPort: dstPort[index], proto: proto[index],
+                flags: FlowRecord.Flags(rawValue: flags[index]), firstSeen: first, lastSeen: last,
+                packetsOut: packetsOut[index], bytesOut: bytesOut[index], packetsIn: 0, bytesIn: 0,
+                tcpFlagsOut: tcpFlagsOut[index], tcpFlagsIn: tcpFlagsIn[index],
+                endReason: FlowRecord.EndReason(rawValue: endReason[index]) ?? .endOfInput)
             let slot: Int
             if let reused = free.popLast() {
                 slot = reused
@@ -128,28 +156,37 @@ public final class FlowPairer {
         return out
     }
 
-    private func overlaps(_ a: FlowRecord, _ b: FlowRecord) -> Bool {
-        let tolerance = configuration.toleranceNs
-        return a.firstSeen <= b.lastSeen &+ tolerance && b.firstSeen <= a.lastSeen &+ tolerance
+    /// The end reason of record `index`, as ``FlowBatch/subscript(_:)`` reads it.
+    @inline(__always)
+    private static func endReason(_ batch: FlowBatch, _ index: Int) -> UInt8 {
+        (FlowRecord.EndReason(rawValue: batch.endReason[index]) ?? .endOfInput).rawValue
     }
 
-    /// One bidirectional flow from a waiting record and its reverse.
-    private func merge(_ waitingRecord: FlowRecord, _ arriving: FlowRecord) -> FlowRecord {
-        let arrivingFirst: Bool
-        if arriving.firstSeen != waitingRecord.firstSeen {
-            arrivingFirst = arriving.firstSeen < waitingRecord.firstSeen
+    /// Appends the bidirectional flow of a waiting record and its reverse, record `index` of `batch`.
+    @inline(__always)
+    private static func merge(_ waiting: FlowRecord, _ batch: FlowBatch, _ index: Int, into out: inout FlowBatchBuilder) {
+        let first = batch.firstSeen[index], last = batch.lastSeen[index]
+        let arrivingFirst = first != waiting.firstSeen ? first < waiting.firstSeen
+                                                       : batch.dstPort[index] < batch.srcPort[index]
+        let firstSeen = min(first, waiting.firstSeen), lastSeen = max(last, waiting.lastSeen)
+        if arrivingFirst {
+            // The arriving record initiated; the waiting one answered.
+            out.append(src: IPAddress(high: batch.srcHigh[index], low: batch.srcLow[index]),
+                       dst: IPAddress(high: batch.dstHigh[index], low: batch.dstLow[index]),
+                       srcPort: batch.srcPort[index], dstPort: batch.dstPort[index], proto: batch.proto[index],
+                       flags: batch.flags[index], firstSeen: firstSeen, lastSeen: lastSeen,
+                       packetsOut: batch.packetsOut[index], bytesOut: batch.bytesOut[index],
+                       packetsIn: waiting.packetsOut, bytesIn: waiting.bytesOut,
+                       tcpFlagsOut: batch.tcpFlagsOut[index], tcpFlagsIn: waiting.tcpFlagsOut,
+                       endReason: waiting.lastSeen > last ? waiting.endReason.rawValue : Self.endReason(batch, index))
         } else {
-            arrivingFirst = arriving.dstPort < arriving.srcPort
+            out.append(src: waiting.src, dst: waiting.dst, srcPort: waiting.srcPort, dstPort: waiting.dstPort,
+                       proto: waiting.proto, flags: waiting.flags.rawValue, firstSeen: firstSeen, lastSeen: lastSeen,
+                       packetsOut: waiting.packetsOut, bytesOut: waiting.bytesOut,
+                       packetsIn: batch.packetsOut[index], bytesIn: batch.bytesOut[index],
+                       tcpFlagsOut: waiting.tcpFlagsOut, tcpFlagsIn: batch.tcpFlagsOut[index],
+                       endReason: last > waiting.lastSeen ? Self.endReason(batch, index) : waiting.endReason.rawValue)
         }
-        let (initiator, responder) = arrivingFirst ? (arriving, waitingRecord) : (waitingRecord, arriving)
-        var flow = initiator
-        flow.firstSeen = min(initiator.firstSeen, responder.firstSeen)
-        flow.lastSeen = max(initiator.lastSeen, responder.lastSeen)
-        flow.packetsIn = responder.packetsOut
-        flow.bytesIn = responder.bytesOut
-        flow.tcpFlagsIn = responder.tcpFlagsOut
-        flow.endReason = responder.lastSeen > initiator.lastSeen ? responder.endReason : initiator.endReason
-        return flow
     }
 
     /// Sends on the waiting records that ended before `limit`.

@@ -36,9 +36,26 @@ extension Pipeline {
         }
     }
 
-    /// Reads one flow input to the end, delivering its (paired) flows.
+    /// Reads one flow input to the end, delivering its (paired) flows; the sinks consume them on a
+    /// background queue (``SinkFeeder``) while the next records are read and paired.
     func processFlowInput(
         _ path: String, kind: InputKind, report: inout PipelineReport, sinks: [any FlowSink],
+        progress: (UInt64, UInt64) -> Void
+    ) throws(AnalysisError) -> InputReport {
+        let feeder = SinkFeeder(sinks: sinks, background: options.workers > 1)
+        let input: InputReport
+        do {
+            input = try readFlowInput(path, kind: kind, report: &report, sinks: feeder, progress: progress)
+        } catch {
+            _ = try? feeder.drain()  // the sinks are idle again before the error leaves
+            throw error
+        }
+        report.sinkSeconds += try feeder.drain()
+        return input
+    }
+
+    private func readFlowInput(
+        _ path: String, kind: InputKind, report: inout PipelineReport, sinks: SinkFeeder,
         progress: (UInt64, UInt64) -> Void
     ) throws(AnalysisError) -> InputReport {
         var input = InputReport(path: path, format: "", compression: "none", linkType: "none", fileBytes: fileSize(path))
@@ -101,7 +118,7 @@ extension Pipeline {
     /// at most two steps of blocks are in memory.
     private func readNfdump(
         _ file: NfdumpFile, input: inout InputReport, counters: inout FlowInputCounters, report: inout PipelineReport,
-        sinks: [any FlowSink], progress: (UInt64, UInt64) -> Void
+        sinks: SinkFeeder, progress: (UInt64, UInt64) -> Void
     ) throws(AnalysisError) {
         let perStep = options.workers == 1 ? 1 : options.workers * 2
         let overlap = options.workers > 1
@@ -176,7 +193,7 @@ extension Pipeline {
 
     /// Pairs a batch of records and delivers the flows that are complete.
     private func deliverRecords(_ batch: FlowBatch, input: inout InputReport, report: inout PipelineReport,
-                                sinks: [any FlowSink]) throws(AnalysisError) {
+                                sinks: SinkFeeder) throws(AnalysisError) {
         guard !batch.isEmpty else { return }
         var first = Int64.max, last = Int64.min
         for value in batch.firstSeen where value < first { first = value }
@@ -184,6 +201,8 @@ extension Pipeline {
         input.firstSeen = min(input.firstSeen ?? first, first)
         input.lastSeen = max(input.lastSeen ?? last, last)
         let flows = measure(&report.flowSeconds) { pairer.add(batch) }
-        try deliver(flows, to: sinks, report: &report)
+        guard !flows.isEmpty else { return }
+        tally(flows, report: &report)
+        sinks.feed(flows)
     }
 }

@@ -193,14 +193,22 @@ public final class Pipeline {
 
     func deliver(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
         guard !flows.isEmpty else { return }
-        report.flows += UInt64(flows.count)
-        for i in 0..<flows.count {
-            report.flowPackets += flows.packetsOut[i] &+ flows.packetsIn[i]
-            report.flowBytes += flows.bytesOut[i] &+ flows.bytesIn[i]
-        }
+        tally(flows, report: &report)
         let start = DispatchTime.now()
         defer { report.sinkSeconds += seconds(since: start) }
         for sink in sinks { try sink.consume(flows) }
+    }
+
+    /// Adds `flows` to the run's flow, packet and byte totals.
+    func tally(_ flows: FlowBatch, report: inout PipelineReport) {
+        report.flows += UInt64(flows.count)
+        var packets: UInt64 = 0, bytes: UInt64 = 0
+        for i in 0..<flows.count {
+            packets &+= flows.packetsOut[i] &+ flows.packetsIn[i]
+            bytes &+= flows.bytesOut[i] &+ flows.bytesIn[i]
+        }
+        report.flowPackets += packets
+        report.flowBytes += bytes
     }
 
     private func compiledFilter(for linkType: LinkType) throws(AnalysisError) -> PacketFilter? {

@@ -82,6 +82,24 @@ struct PrefixTests {
         #expect(!many.contains(Self.address("11.19.136.4")))
     }
 
+    @Test("small sets (masked compares) and large sets (hashed by length) give the brute-force longest match",
+          arguments: [0, 40])
+    func smallAndLargeAgree(filler: Int) throws {
+        let named = ["10.0.0.0/8", "10.50.0.0/16", "10.50.1.0/24", "10.50.1.7/32", "172.16.0.0/12", "0.0.0.0/0",
+                     "fc00::/7", "fd00:1::/32", "2001:db8::/32", "::/0", "224.0.0.0/4"].compactMap { Prefix($0) }
+        // Filler /24s under 100.64/10 make the set large enough for the hashed path.
+        let prefixes = named + (0..<filler).map { Prefix(v4: 0x6440_0000 | UInt32($0) << 8, length: 24) }
+        let set = PrefixSet(prefixes)
+        var rng = SystemRandomNumberGenerator()
+        let probes = ["10.50.1.7", "10.50.1.8", "10.50.2.1", "10.1.1.1", "172.20.0.1", "8.8.8.8", "100.64.3.9",
+                      "fd00:1::9", "fd01::1", "2001:db8::1", "2001:db9::1", "239.1.1.1"].map { Self.address($0) }
+            + (0..<500).map { _ in IPAddress(v4: UInt32.random(in: 0...UInt32.max, using: &rng)) }
+        for address in probes {
+            let expected = prefixes.filter { $0.contains(address) }.max { $0.length < $1.length }
+            #expect(set.longestMatch(address) == expected, "\(address)")
+        }
+    }
+
     @Test("private ranges are RFC 1918 and fc00::/7")
     func privateRanges() {
         let set = PrefixSet(Prefix.privateRanges)

@@ -31,37 +31,26 @@ public struct FanOutFinding: Sendable, Hashable {
 public struct FanOutDetector: Sendable {
     /// The compiled policy (zones, internal networks, thresholds).
     public let policy: CompiledPolicy
-    /// The watched ports.
-    private let ports: Set<UInt16>
-    /// Connection starts per key.
-    private var events: [Key: [Event]] = [:]
+    /// The watched ports, one bit per port number.
+    private let ports: [UInt64]
+    /// Connection starts, per (src, dport, proto) key.
+    private var events = FanOutEvents()
     /// Most connection starts kept per key; beyond it the oldest half is dropped (memory guard).
     public static let maxEventsPerKey = 1 << 20
-
-    /// A (src, dport, proto) key.
-    struct Key: Hashable, Sendable {
-        let src: IPAddress
-        let dport: UInt16
-        let proto: UInt8
-    }
-
-    /// One connection start.
-    struct Event: Sendable {
-        let time: Int64
-        let peer: IPAddress
-    }
 
     /// Creates a detector using `policy`'s zones, internal networks and thresholds.
     public init(policy: CompiledPolicy) {
         self.policy = policy
-        ports = Set(policy.policy.thresholds.fanoutPorts)
+        var ports = [UInt64](repeating: 0, count: 1024)
+        for port in policy.policy.thresholds.fanoutPorts { ports[Int(port) >> 6] |= 1 << UInt64(port & 63) }
+        self.ports = ports
     }
 
     /// Takes finished flows: every TCP/UDP/SCTP connection start between internal hosts on a watched port.
     public mutating func consume(_ flows: FlowBatch) {
         for i in 0..<flows.count {
             let dport = flows.dstPort[i]
-            guard ports.contains(dport) else { continue }
+            guard ports[Int(dport) >> 6] & (1 << UInt64(dport & 63)) != 0 else { continue }
             let flags = FlowRecord.Flags(rawValue: flows.flags[i])
             let proto = flows.proto[i]
             guard !flags.contains(.link), !flags.contains(.continuation),
@@ -70,18 +59,26 @@ public struct FanOutDetector: Sendable {
             let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
             let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
             guard src != dst, policy.isInternal(src), policy.isInternal(dst) else { continue }
-            let key = Key(src: src, dport: dport, proto: proto)
-            events[key, default: []].append(Event(time: flows.firstSeen[i], peer: dst))
-            if events[key]!.count > Self.maxEventsPerKey {
-                events[key]!.sort { $0.time < $1.time }
-                events[key]!.removeFirst(Self.maxEventsPerKey / 2)
+            let key = events.keyIndex(src: src, dport: dport, proto: proto)
+            if events.append(key: key, time: flows.firstSeen[i], peer: dst) > Self.maxEventsPerKey {
+                events.dropOldest(Self.maxEventsPerKey / 2, of: key)
             }
         }
     }
 
     /// Adds the state of a detector that saw other flows.
     public mutating func merge(_ other: FanOutDetector) {
-        for (key, list) in other.events { events[key, default: []] += list }
+        let theirs = other.events
+        var mapped = [Int](repeating: -1, count: theirs.keySrc.count)
+        for row in theirs.eventKey.indices {
+            let their = Int(theirs.eventKey[row])
+            if mapped[their] < 0 {
+                let portProto = theirs.keyPortProto[their]
+                mapped[their] = events.keyIndex(src: theirs.keySrc[their], dport: UInt16(portProto >> 8),
+                                                proto: UInt8(truncatingIfNeeded: portProto))
+            }
+            _ = events.append(key: mapped[their], time: theirs.eventTime[row], peer: theirs.eventPeer[row])
+        }
     }
 
     /// The hosts that fanned out, most peers first.
@@ -89,8 +86,11 @@ public struct FanOutDetector: Sendable {
         let thresholds = policy.policy.thresholds
         let window = Int64(thresholds.fanoutWindowSeconds * 1e9)
         var findings: [FanOutFinding] = []
-        for (key, list) in events {
+        // A key with fewer events than the threshold cannot have that many distinct peers.
+        for (index, list) in events.groups(minimum: max(thresholds.fanoutPeers, 1)) {
             guard Set(list.map(\.peer)).count >= thresholds.fanoutPeers else { continue }
+            let portProto = events.keyPortProto[index]
+            let src = events.keySrc[index], dport = UInt16(portProto >> 8), proto = UInt8(truncatingIfNeeded: portProto)
             let sorted = list.sorted { $0.time < $1.time }
             var counts: [IPAddress: Int] = [:]
             var left = 0
@@ -106,8 +106,8 @@ public struct FanOutDetector: Sendable {
                 if counts.count > best.peers { best = (counts.count, sorted[left].time, sorted[right].time) }
             }
             guard best.peers >= thresholds.fanoutPeers else { continue }
-            let zone = policy.zoneIndex(of: key.src).map { policy.zones[$0].name }
-            findings.append(FanOutFinding(src: key.src, dport: key.dport, proto: key.proto, peers: best.peers,
+            let zone = policy.zoneIndex(of: src).map { policy.zones[$0].name }
+            findings.append(FanOutFinding(src: src, dport: dport, proto: proto, peers: best.peers,
                                           windowSeconds: Double(best.last - best.first) / 1e9,
                                           firstSeen: best.first, lastSeen: best.last, zone: zone))
         }
