@@ -26,14 +26,17 @@ let package = Package(
         .systemLibrary(name: "CLZO", pkgConfig: "lzo2", providers: [.apt(["liblzo2-dev"])]),
         .systemLibrary(name: "CBZ2", providers: [.apt(["libbz2-dev"])]),  // libbz2 ships no .pc file
 
+        // MARK: - C helpers
+        .target(name: "CPrefetch"),
+
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
         .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
-        .target(name: "Flows", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
+        .target(name: "Flows", dependencies: ["FlowModel", "CPrefetch"], swiftSettings: swiftSettings),
         .target(name: "Output", dependencies: ["FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .target(
             name: "Detect",
-            dependencies: ["FlowModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["FlowModel", "CPrefetch", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(name: "Synth", dependencies: ["FlowModel", "Output"], swiftSettings: swiftSettings),

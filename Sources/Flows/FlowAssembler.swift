@@ -19,11 +19,16 @@ public final class FlowAssembler {
     public init(configuration: FlowConfiguration = FlowConfiguration(), shards: Int = 1) {
         precondition((1...255).contains(shards), "shards must be 1...255")
         self.configuration = configuration
-        tables = (0..<shards).map { _ in FlowTable(configuration: configuration) }
+        // Each shard gets its share of the limit (a packet's shard is a hash, so shares fill evenly).
+        let perShard = configuration.maximumFlows == 0 ? 0 : max(1, (configuration.maximumFlows + shards - 1) / shards)
+        tables = (0..<shards).map { _ in FlowTable(configuration: configuration, maximumFlows: perShard) }
     }
 
     /// The number of shards.
     public var shardCount: Int { tables.count }
+
+    /// Flows ended early (reason `evicted`) because the table was full.
+    public var evictedFlows: UInt64 { tables.reduce(0) { $0 + $1.evictedCount } }
 
     /// The number of flows currently open.
     public var openFlows: Int { tables.reduce(0) { $0 + $1.liveCount } }

@@ -9,6 +9,9 @@ public struct FlowConfiguration: Sendable, Hashable {
     /// After FIN from both sides or a RST, packets of the same 5-tuple within this time still belong to
     /// the connection (final ACKs, retransmitted FINs); a SYN always starts a new connection (ns).
     public var tcpCloseLinger: Int64
+    /// Most flows open at once (0: no limit). A full table ends its least recently active flows early with
+    /// reason `evicted`, as a flow exporter does, so memory is bounded by this and not by the input.
+    public var maximumFlows: Int
 
     /// Creates a configuration; times are in seconds.
     ///
@@ -17,13 +20,18 @@ public struct FlowConfiguration: Sendable, Hashable {
     ///   - tcpIdleTimeout: Idle timeout of TCP flows (default 300 s).
     ///   - activeTimeout: Active timeout (default 1800 s, Cisco's default).
     ///   - tcpCloseLinger: Linger after a TCP close (default 10 s).
+    ///   - maximumFlows: Most flows open at once (default ``defaultMaximumFlows``; 0: no limit).
     public init(idleTimeout: Double = 60, tcpIdleTimeout: Double = 300, activeTimeout: Double = 1800,
-                tcpCloseLinger: Double = 10) {
+                tcpCloseLinger: Double = 10, maximumFlows: Int = FlowConfiguration.defaultMaximumFlows) {
         self.idleTimeout = Int64(idleTimeout * 1e9)
         self.tcpIdleTimeout = Int64(tcpIdleTimeout * 1e9)
         self.activeTimeout = Int64(activeTimeout * 1e9)
         self.tcpCloseLinger = Int64(tcpCloseLinger * 1e9)
+        self.maximumFlows = max(0, maximumFlows)
     }
+
+    /// Four million open flows: about 700 MB of flow table at most (96-byte entries at 60 % load).
+    public static let defaultMaximumFlows = 4_000_000
 
     /// How often (in capture time) a shard sweeps its table for ended flows.
     var sweepInterval: Int64 {

@@ -1,17 +1,25 @@
+import CPrefetch
 import FlowModel
 
-/// One shard's open flows: an open-addressing hash table whose fields are separate columns.
+/// One shard's open flows: an open-addressing hash table with a control byte per slot and 96-byte entries.
 ///
 /// Keys are canonical (the lower of the two endpoints first), so both directions of a connection meet in
-/// one slot; the initiator is remembered per flow. Deleted slots become tombstones (hash 1) so a sweep
-/// can delete while it walks; the table is rebuilt when live slots plus tombstones pass 60 %.
+/// one slot; the initiator is remembered per flow. Deleted slots become tombstones so a sweep can delete
+/// while it walks; the table is rebuilt when live slots plus tombstones pass 60 %. A batch is added in
+/// two passes: the first hashes the shard's packets, the second updates the table while prefetching the
+/// slots a few packets ahead, so cache misses overlap instead of queueing. With ``maximumFlows`` set, a
+/// full table evicts its least recently active flows first, as a flow exporter does.
 /// Owned by exactly one worker at a time: no locks.
 final class FlowTable {
     let configuration: FlowConfiguration
-    var columns: FlowColumns
+    var slots: FlowSlots
     var liveCount = 0
     /// Live slots plus tombstones.
     var usedCount = 0
+    /// Most flows open at once in this shard; 0 for no limit.
+    let maximumFlows: Int
+    /// Flows ended early to stay within ``maximumFlows``.
+    var evictedCount: UInt64 = 0
     /// Flows that ended, in the order they ended; the assembler drains it.
     var finished = FlowBatch()
     /// The latest packet time across all shards, set by ``advance(to:)`` before each step.
@@ -19,34 +27,64 @@ final class FlowTable {
     var nextSweep: Int64 = .min
     /// Ports of recent first fragments, for the datagrams' later fragments.
     var fragments: [FragmentKey: FragmentPorts] = [:]
+    /// Per-batch scratch: the shard's packets (index, key hash, ports after fragment lookup).
+    private var pending: [PendingPacket] = []
 
-    init(configuration: FlowConfiguration, initialCapacity: Int = 1 << 12) {
+    /// How many packets ahead the second pass prefetches.
+    private static let prefetchDistance = 8
+
+    init(configuration: FlowConfiguration, maximumFlows: Int = 0, initialCapacity: Int = 1 << 12) {
         self.configuration = configuration
-        columns = FlowColumns(capacity: max(16, initialCapacity.nextPowerOfTwo))
+        self.maximumFlows = maximumFlows
+        slots = FlowSlots(capacity: max(16, initialCapacity.nextPowerOfTwo))
     }
 
-    deinit { columns.deallocate() }
+    deinit { slots.deallocate() }
+
+    /// A packet of the current batch that belongs to this shard.
+    private struct PendingPacket {
+        var index: Int32
+        var srcPort: UInt16, dstPort: UInt16
+        var hash: UInt64
+    }
 
     /// Adds the packets of `batch` whose shard is `shard`, in order.
     func add(_ batch: PacketBatch, shardOf: [UInt8], shard: UInt8) {
-        let count = batch.count
-        for i in 0..<count where shardOf[i] == shard {
+        pending.removeAll(keepingCapacity: true)
+        for i in 0..<batch.count where shardOf[i] == shard {
             var srcPort = batch.srcPort[i], dstPort = batch.dstPort[i]
             let flags = PacketBatch.Flags(rawValue: batch.flags[i])
-            let ts = batch.timestamp[i]
             if flags.contains(.fragment) {
                 let key = FragmentKey(srcHigh: batch.srcHigh[i], srcLow: batch.srcLow[i], dstHigh: batch.dstHigh[i],
                                       dstLow: batch.dstLow[i], id: batch.fragmentID[i], proto: batch.proto[i])
                 if flags.contains(.laterFragment) {
                     if let known = fragments[key] { (srcPort, dstPort) = (known.srcPort, known.dstPort) }
                 } else {
-                    fragments[key] = FragmentPorts(srcPort: srcPort, dstPort: dstPort, seen: ts)
+                    fragments[key] = FragmentPorts(srcPort: srcPort, dstPort: dstPort, seen: batch.timestamp[i])
                 }
             }
             let proto = flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i])
-            add(timestamp: ts, srcHigh: batch.srcHigh[i], srcLow: batch.srcLow[i], dstHigh: batch.dstHigh[i],
-                dstLow: batch.dstLow[i], srcPort: srcPort, dstPort: dstPort, proto: proto,
-                tcpFlags: batch.tcpFlags[i], length: UInt64(batch.wireLength[i]))
+            let key = CanonicalKey(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i],
+                                   srcPort, dstPort, proto)
+            pending.append(PendingPacket(index: Int32(truncatingIfNeeded: i), srcPort: srcPort, dstPort: dstPort,
+                                         hash: key.hash))
+        }
+        let count = pending.count
+        pending.withUnsafeBufferPointer { packets in
+            for k in 0..<count {
+                if k &+ Self.prefetchDistance < count {
+                    let slot = Int(truncatingIfNeeded: packets[k &+ Self.prefetchDistance].hash) & slots.mask
+                    medflow_prefetch(slots.control + slot)
+                    medflow_prefetch(slots.entries + slot)
+                }
+                let p = packets[k]
+                let i = Int(p.index)
+                let proto = PacketBatch.Flags(rawValue: batch.flags[i]).contains(.link)
+                    ? UInt16(0x100) : UInt16(batch.proto[i])
+                add(timestamp: batch.timestamp[i], srcHigh: batch.srcHigh[i], srcLow: batch.srcLow[i],
+                    dstHigh: batch.dstHigh[i], dstLow: batch.dstLow[i], srcPort: p.srcPort, dstPort: p.dstPort,
+                    proto: proto, tcpFlags: batch.tcpFlags[i], length: UInt64(batch.wireLength[i]), hash: p.hash)
+            }
         }
     }
 
@@ -63,91 +101,101 @@ final class FlowTable {
     /// Adds one packet. `proto` is the IP protocol, or 0x100 for a link-layer frame.
     func add(timestamp ts: Int64, srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
              srcPort: UInt16, dstPort: UInt16, proto: UInt16, tcpFlags: UInt8, length: UInt64) {
-        let srcFirst = srcHigh != dstHigh ? srcHigh < dstHigh
-            : srcLow != dstLow ? srcLow < dstLow : srcPort <= dstPort
-        let (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
-            ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
-            : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)
-        let hash = FlowHash.key(aHigh, aLow, bHigh, bLow, aPort, bPort, proto)
-        var slot = Int(truncatingIfNeeded: hash) & columns.mask
+        let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, proto)
+        add(timestamp: ts, srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow, srcPort: srcPort,
+            dstPort: dstPort, proto: proto, tcpFlags: tcpFlags, length: length, hash: key.hash)
+    }
+
+    @inline(__always)
+    private func add(timestamp ts: Int64, srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
+                     srcPort: UInt16, dstPort: UInt16, proto: UInt16, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
+        let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, proto)
+        let tag = FlowSlots.tag(hash)
+        let s = slots
+        var slot = Int(truncatingIfNeeded: hash) & s.mask
         var tombstone = -1
-        let c = columns
         while true {
-            let h = c.hash[slot]
-            if h == 0 { break }
-            if h == hash && c.aLow[slot] == aLow && c.bLow[slot] == bLow && c.aHigh[slot] == aHigh
-                && c.bHigh[slot] == bHigh && c.aPort[slot] == aPort && c.bPort[slot] == bPort
-                && c.proto[slot] == proto {
-                update(slot, timestamp: ts, fromA: srcFirst, tcpFlags: tcpFlags, length: length)
-                return
+            let control = s.control[slot]
+            if control == 0 { break }
+            if control == tag {
+                let e = s.entries + slot
+                if e.pointee.aLow == key.aLow && e.pointee.bLow == key.bLow && e.pointee.aHigh == key.aHigh
+                    && e.pointee.bHigh == key.bHigh && e.pointee.aPort == key.aPort && e.pointee.bPort == key.bPort
+                    && e.pointee.proto == proto {
+                    update(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length)
+                    return
+                }
+            } else if control == 1 && tombstone < 0 {
+                tombstone = slot
             }
-            if h == 1 && tombstone < 0 { tombstone = slot }
-            slot = (slot &+ 1) & c.mask
+            slot = (slot &+ 1) & s.mask
         }
+        if maximumFlows > 0 && liveCount >= maximumFlows { evictLeastRecent() }
         if tombstone >= 0 { slot = tombstone } else { usedCount += 1 }
         liveCount += 1
-        c.hash[slot] = hash
-        c.aHigh[slot] = aHigh; c.aLow[slot] = aLow; c.bHigh[slot] = bHigh; c.bLow[slot] = bLow
-        c.aPort[slot] = aPort; c.bPort[slot] = bPort; c.proto[slot] = proto
-        start(slot, timestamp: ts, fromA: srcFirst, tcpFlags: tcpFlags, length: length, status: 0)
-        if usedCount * 5 > c.capacity * 3 { rebuild() }
+        s.control[slot] = tag
+        let e = s.entries + slot
+        e.pointee.aHigh = key.aHigh; e.pointee.aLow = key.aLow; e.pointee.bHigh = key.bHigh; e.pointee.bLow = key.bLow
+        e.pointee.aPort = key.aPort; e.pointee.bPort = key.bPort; e.pointee.proto = proto
+        start(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length, status: 0)
+        if usedCount * 5 > s.capacity * 3 { rebuild() }
     }
 
     /// Starts a new flow (or a new piece of one) in an occupied slot with this packet.
     @inline(__always)
-    private func start(_ slot: Int, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8, length: UInt64, status: UInt8) {
-        let c = columns
-        c.first[slot] = ts; c.last[slot] = ts
-        c.packetsAB[slot] = 0; c.bytesAB[slot] = 0; c.packetsBA[slot] = 0; c.bytesBA[slot] = 0
-        c.flagsAB[slot] = 0; c.flagsBA[slot] = 0
+    private func start(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
+                       length: UInt64, status: UInt8) {
+        e.pointee.first = ts; e.pointee.last = ts
+        e.pointee.packetsAB = 0; e.pointee.bytesAB = 0; e.pointee.packetsBA = 0; e.pointee.bytesBA = 0
+        e.pointee.flagsAB = 0; e.pointee.flagsBA = 0
         var status = status
         if status & (FlowStatus.initiatorFixed | FlowStatus.continuation) == 0 {
             // The first packet's sender initiates, unless it is a SYN-ACK: then its receiver did.
-            let synAck = c.proto[slot] == UInt16(TransportProtocol.tcp)
+            let synAck = e.pointee.proto == UInt16(TransportProtocol.tcp)
                 && tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack
             status = (fromA != synAck) ? 0 : FlowStatus.initiatorIsB
         }
-        c.status[slot] = status
-        accumulate(slot, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+        e.pointee.status = status
+        accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
     }
 
     @inline(__always)
-    private func update(_ slot: Int, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8, length: UInt64) {
-        let c = columns
-        let status = c.status[slot]
-        let isTCP = c.proto[slot] == UInt16(TransportProtocol.tcp)
+    private func update(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
+                        length: UInt64) {
+        let status = e.pointee.status
+        let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
         if isTCP && FlowStatus.isClosed(status) {
             let synOnly = tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn
-            if synOnly || ts &- c.last[slot] > configuration.tcpCloseLinger {
-                export(slot, reason: FlowStatus.closeReason(status))
-                start(slot, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
+            if synOnly || ts &- e.pointee.last > configuration.tcpCloseLinger {
+                export(e, reason: FlowStatus.closeReason(status))
+                start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
                 return
             }
-        } else if ts &- c.last[slot] > idleTimeout(isTCP: isTCP) {
-            export(slot, reason: .idle)
-            start(slot, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
+        } else if ts &- e.pointee.last > idleTimeout(isTCP: isTCP) {
+            export(e, reason: .idle)
+            start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
             return
-        } else if ts &- c.first[slot] > configuration.activeTimeout {
-            export(slot, reason: .active)
+        } else if ts &- e.pointee.first > configuration.activeTimeout {
+            export(e, reason: .active)
             let kept = status & (FlowStatus.initiatorIsB | FlowStatus.initiatorFixed) | FlowStatus.continuation
-            start(slot, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
+            start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
             return
         }
-        accumulate(slot, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+        accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
     }
 
     @inline(__always)
-    private func accumulate(_ slot: Int, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8, length: UInt64) {
-        let c = columns
+    private func accumulate(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
+                            length: UInt64) {
         if fromA {
-            c.packetsAB[slot] &+= 1; c.bytesAB[slot] &+= length; c.flagsAB[slot] |= tcpFlags
+            e.pointee.packetsAB &+= 1; e.pointee.bytesAB &+= length; e.pointee.flagsAB |= tcpFlags
         } else {
-            c.packetsBA[slot] &+= 1; c.bytesBA[slot] &+= length; c.flagsBA[slot] |= tcpFlags
+            e.pointee.packetsBA &+= 1; e.pointee.bytesBA &+= length; e.pointee.flagsBA |= tcpFlags
         }
-        if ts > c.last[slot] { c.last[slot] = ts }
-        if ts < c.first[slot] { c.first[slot] = ts }
-        guard c.proto[slot] == UInt16(TransportProtocol.tcp), tcpFlags != 0 else { return }
-        var status = c.status[slot]
+        if ts > e.pointee.last { e.pointee.last = ts }
+        if ts < e.pointee.first { e.pointee.first = ts }
+        guard e.pointee.proto == UInt16(TransportProtocol.tcp), tcpFlags != 0 else { return }
+        var status = e.pointee.status
         if tcpFlags & TCPFlags.rst != 0 { status |= FlowStatus.rst }
         if tcpFlags & TCPFlags.fin != 0 { status |= fromA ? FlowStatus.finAB : FlowStatus.finBA }
         if status & FlowStatus.initiatorFixed == 0 && tcpFlags & TCPFlags.syn != 0 {
@@ -157,11 +205,33 @@ final class FlowTable {
             status = (status & ~FlowStatus.initiatorIsB) | (initiatorIsA ? 0 : FlowStatus.initiatorIsB)
                 | FlowStatus.initiatorFixed
         }
-        c.status[slot] = status
+        e.pointee.status = status
     }
 
     @inline(__always)
     private func idleTimeout(isTCP: Bool) -> Int64 {
         isTCP ? configuration.tcpIdleTimeout : configuration.idleTimeout
     }
+}
+
+/// A packet's flow key with the lower endpoint first, and whether the sender is that endpoint.
+struct CanonicalKey {
+    let aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64
+    let aPort: UInt16, bPort: UInt16, proto: UInt16
+    /// The packet went from A to B.
+    let srcFirst: Bool
+
+    @inline(__always)
+    init(_ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
+         _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
+        srcFirst = srcHigh != dstHigh ? srcHigh < dstHigh : srcLow != dstLow ? srcLow < dstLow : srcPort <= dstPort
+        (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
+            ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
+            : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)
+        self.proto = proto
+    }
+
+    /// The key's hash (never 0 or 1).
+    @inline(__always)
+    var hash: UInt64 { FlowHash.key(aHigh, aLow, bHigh, bLow, aPort, bPort, proto) }
 }

@@ -70,6 +70,8 @@ public struct AnalysisSummary: Codable, Sendable {
         /// Packets and bytes inside those flows.
         public var flowPackets: UInt64
         public var flowBytes: UInt64
+        /// Flows ended early (`end: evicted`) because the flow table reached `--max-flows`.
+        public var evictedFlows: UInt64
     }
 
     /// Packets that could not be decoded and were skipped.
@@ -132,7 +134,7 @@ public struct AnalysisSummary: Codable, Sendable {
         totals = Totals(files: report.inputs.count, packets: report.inputs.reduce(0) { $0 + $1.records },
                         bytes: decode.wireBytes, filteredOut: report.filteredOut, ipPackets: decode.ipPackets,
                         linkFrames: decode.linkFrames, flows: report.flows, flowPackets: report.flowPackets,
-                        flowBytes: report.flowBytes)
+                        flowBytes: report.flowBytes, evictedFlows: report.evictedFlows)
         skipped = Skipped(tooShort: decode.tooShort, malformed: decode.malformed, bytes: decode.skippedBytes,
                           dnsMalformed: decode.dnsMalformed)
         warnings = report.inputs.flatMap(\.warnings)

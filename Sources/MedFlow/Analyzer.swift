@@ -140,6 +140,7 @@ public enum Analyzer {
             "idle_timeout_s": String(Double(pipeline.flows.idleTimeout) / 1e9),
             "tcp_idle_timeout_s": String(Double(pipeline.flows.tcpIdleTimeout) / 1e9),
             "active_timeout_s": String(Double(pipeline.flows.activeTimeout) / 1e9),
+            "max_flows": String(pipeline.flows.maximumFlows),
             "compression": compression.rawValue,
             "format": format.rawValue,
         ]

@@ -87,6 +87,7 @@ public final class Pipeline {
             report.inputs.append(input)
         }
         let tail = measure(&report.flowSeconds) { assembler.finish() }
+        report.evictedFlows = assembler.evictedFlows
         try deliver(tail, to: sinks, report: &report)
         try deliver(measure(&report.flowSeconds) { pairer.finish() }, to: sinks, report: &report)
         try measure(&report.sinkSeconds) { () throws(AnalysisError) in for sink in sinks { try sink.finish() } }
@@ -109,8 +110,24 @@ public final class Pipeline {
         return keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
+    /// Reads one capture to the end. The sinks and packet observers work on a background queue
+    /// (``SinkFeeder``) while the next step is decoded and assembled.
     private func process(_ path: String, report: inout PipelineReport, sinks: [any FlowSink],
                          progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
+        let feeder = SinkFeeder(sinks: sinks, background: options.workers > 1)
+        let input: InputReport
+        do {
+            input = try read(path, report: &report, sinks: sinks, feeder: feeder, progress: progress)
+        } catch {
+            _ = try? feeder.drain()  // the sinks are idle again before the error leaves
+            throw error
+        }
+        report.sinkSeconds += try feeder.drain()
+        return input
+    }
+
+    private func read(_ path: String, report: inout PipelineReport, sinks: [any FlowSink], feeder: SinkFeeder,
+                      progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
         let reader: any CaptureReader
         do { reader = try CaptureFile.open(path: path) } catch { throw .input(InputError(path: path, underlying: error)) }
         let filter = try compiledFilter(for: reader.linkType)
@@ -118,6 +135,7 @@ public final class Pipeline {
         var input = InputReport(path: path, format: reader.formatName, compression: compressionName(path),
                                 linkType: reader.linkType.description, fileBytes: fileSize(path))
         let perStep = options.workers == 1 ? 1 : options.workers * 2
+        let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
         var decodedBytes: UInt64 = 0
         while true {
             var chunks: [RecordChunk] = []
@@ -131,11 +149,9 @@ public final class Pipeline {
                 throw .input(InputError(path: path, underlying: error))
             }
             if chunks.isEmpty { break }
-            let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
             let decoded = measure(&report.decodeSeconds) {
                 decode(chunks, decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty)
             }
-            for result in decoded { if let dns = result.dns, !dns.isEmpty { dnsSinks.forEach { $0.consume(dns) } } }
             for (chunk, result) in zip(chunks, decoded) {
                 input.records += UInt64(chunk.recordCount)
                 decodedBytes += UInt64(chunk.range.count)
@@ -145,15 +161,14 @@ public final class Pipeline {
                 if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
                 if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
             }
-            if !packetObservers.isEmpty {
-                measure(&report.sinkSeconds) {
-                    for result in decoded { for observer in packetObservers { observer.observe(result.batch) } }
-                }
-            }
+            // Packets and DNS answers reach the detectors before the flows that end in this step.
+            feeder.feed(packets: decoded.map(\.batch), to: packetObservers)
+            feeder.feed(answers: decoded.flatMap { $0.dns ?? [] }, to: dnsSinks)
             let flows = measure(&report.flowSeconds) {
                 assembler.add(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
             }
-            try deliver(flows, to: sinks, report: &report)
+            tally(flows, report: &report)
+            feeder.feed(flows)
             progress(input.records, decodedBytes)
         }
         input.warnings = reader.warnings.map(\.description)
@@ -184,6 +199,7 @@ public final class Pipeline {
             item.dns = readDNS ? [] : nil
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
                              filteredOut: &item.filteredOut, dns: &item.dns)
+            chunks[i].releasePages()
             item.shards = assembler.shardIndices(for: item.batch)
             output[i] = item
         }

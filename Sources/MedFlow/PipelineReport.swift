@@ -14,6 +14,8 @@ public struct PipelineReport: Sendable {
     public var flowPackets: UInt64 = 0
     /// Bytes in those flows.
     public var flowBytes: UInt64 = 0
+    /// Flows ended early because the flow table was full (`--max-flows`).
+    public var evictedFlows: UInt64 = 0
     /// Seconds spent reading and decoding.
     public var decodeSeconds: Double = 0
     /// Seconds spent updating flow tables.

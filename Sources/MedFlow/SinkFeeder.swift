@@ -2,10 +2,11 @@ internal import Dispatch
 import FlowModel
 
 /// Hands flow batches to the sinks on a serial background queue, so that the detectors work on one batch
-/// while the pairer makes the next (flow inputs: the pairer and the sinks are both serial, and each would
-/// otherwise wait for the other).
+/// while the pipeline makes the next (flow inputs: the pairer and the sinks are both serial, and each would
+/// otherwise wait for the other; captures: the decoders and flow shards go on with the next step while the
+/// detectors read this one's packets, DNS answers and flows).
 ///
-/// Batches reach the sinks in the order given, one at a time, and nothing else touches the sinks until
+/// Work reaches the sinks in the order given, one item at a time, and nothing else touches them until
 /// ``drain()`` has returned. The first error a sink throws is kept; later batches are dropped and
 /// ``drain()`` throws it.
 final class SinkFeeder: @unchecked Sendable {
@@ -18,6 +19,10 @@ final class SinkFeeder: @unchecked Sendable {
     private var spent = 0.0
     /// Batches queued and not yet consumed at most; beyond it ``feed(_:)`` waits (bounded memory).
     private let slots = DispatchSemaphore(value: 4)
+    private let observerQueue = DispatchQueue(label: "medflow.observers")
+    private let observerSlots = DispatchSemaphore(value: 4)
+    /// Seconds the packet observers took (on `observerQueue`).
+    private var observing = 0.0
 
     /// Whether batches go to the queue (else the caller's thread consumes them at once).
     private let background: Bool
@@ -31,19 +36,50 @@ final class SinkFeeder: @unchecked Sendable {
 
     /// Queues `flows` for the sinks.
     func feed(_ flows: FlowBatch) {
-        guard background else { return consume(flows) }
-        slots.wait()
-        queue.async(group: group) { [self] in
-            defer { slots.signal() }
-            consume(flows)
+        guard !flows.isEmpty else { return }
+        enqueue { [self] () throws(AnalysisError) in for sink in sinks { try sink.consume(flows) } }
+    }
+
+    /// Queues one step's DNS answers for `answerSinks`, before any flows fed later.
+    func feed(answers: [DNSAnswer], to answerSinks: [any DNSAnswerSink]) {
+        guard !answers.isEmpty, !answerSinks.isEmpty else { return }
+        enqueue { for sink in answerSinks { sink.consume(answers) } }
+    }
+
+    /// Queues one step's decoded packets for `observers`, on a queue of their own: observers keep state
+    /// apart from the sinks' flow state (``PacketObserver``), so the two run side by side.
+    func feed(packets: [PacketBatch], to observers: [any PacketObserver]) {
+        guard !packets.isEmpty, !observers.isEmpty else { return }
+        nonisolated(unsafe) let observers = observers  // used on `observerQueue` only, one step at a time
+        guard background else {
+            for batch in packets { for observer in observers { observer.observe(batch) } }
+            return
+        }
+        observerSlots.wait()
+        observerQueue.async(group: group) { [self] in
+            defer { observerSlots.signal() }
+            let start = DispatchTime.now()
+            for batch in packets { for observer in observers { observer.observe(batch) } }
+            observing += seconds(since: start)
         }
     }
 
-    private func consume(_ flows: FlowBatch) {
+    /// Runs `work` on the queue after everything queued before it (or at once without a background queue).
+    private func enqueue(_ work: @escaping () throws(AnalysisError) -> Void) {
+        nonisolated(unsafe) let work = work  // runs on `queue` only, one item at a time
+        guard background else { return run(work) }
+        slots.wait()
+        queue.async(group: group) { [self] in
+            defer { slots.signal() }
+            run(work)
+        }
+    }
+
+    private func run(_ work: () throws(AnalysisError) -> Void) {
         guard error == nil else { return }
         let start = DispatchTime.now()
         do throws(AnalysisError) {
-            for sink in sinks { try sink.consume(flows) }
+            try work()
         } catch {
             self.error = error
         }
@@ -56,6 +92,6 @@ final class SinkFeeder: @unchecked Sendable {
         group.wait()
         let (error, total) = queue.sync { (self.error, self.spent) }
         if let error { throw error }
-        return total
+        return total + observerQueue.sync { observing }
     }
 }

@@ -23,6 +23,9 @@ struct PipelineArguments: ParsableArguments {
     @Option(help: "Seconds after which a long flow is cut; later pieces are marked as continuations.")
     var activeTimeout: Double = 1800
 
+    @Option(help: "Most flows open at once; a full table ends its least recently active flows early (end: evicted), so memory stays bounded. 0: no limit.")
+    var maxFlows: Int = FlowConfiguration.defaultMaximumFlows
+
     @Option(help: "What the inputs are: auto (by content), pcap, nfdump (nfcapd files), netflow (raw datagram files), netflow-pcap (captures of export traffic).")
     var inputFormat: InputFormat = .auto
 
@@ -34,6 +37,7 @@ struct PipelineArguments: ParsableArguments {
 
     func validate() throws {
         if let workers, !(1...255).contains(workers) { throw ValidationError("--workers must be between 1 and 255") }
+        if maxFlows < 0 { throw ValidationError("--max-flows must be 0 (no limit) or more") }
         for (name, value) in [("--idle-timeout", idleTimeout), ("--tcp-idle-timeout", tcpIdleTimeout),
                               ("--active-timeout", activeTimeout)] where !(value > 0 && value.isFinite) {
             throw ValidationError("\(name) must be a positive number of seconds")
@@ -44,7 +48,7 @@ struct PipelineArguments: ParsableArguments {
     var pipelineOptions: PipelineOptions {
         var options = PipelineOptions(inputs: inputs, filter: filter, workers: workers,
                                       flows: FlowConfiguration(idleTimeout: idleTimeout, tcpIdleTimeout: tcpIdleTimeout,
-                                                               activeTimeout: activeTimeout))
+                                                               activeTimeout: activeTimeout, maximumFlows: maxFlows))
         options.inputFormat = inputFormat
         options.exportPort = exportPort
         return options

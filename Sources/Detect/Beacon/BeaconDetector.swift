@@ -196,29 +196,48 @@ public struct BeaconDetector: Sendable {
 }
 
 /// How many distinct sources talk to each destination, as a share of all sources.
+///
+/// Built by sorting rather than hashing: every (destination, source) pair once, sorted, so a
+/// destination's sources are one run found by binary search. Hundreds of thousands of pairs sort in tens
+/// of milliseconds, where sets of them cost a hash per pair and repeated resizing.
 public struct PrevalenceTable: Sendable {
-    private var sourcesPerDestination: [IPAddress: Int] = [:]
-    private var sourceCount = 0
+    /// (destination, source) address halves, sorted and without repeats.
+    private let pairs: [SIMD4<UInt64>]
+    private let sourceCount: Int
     /// The number of pairs the table was built from.
     private(set) var pairCount = 0
 
     init(_ keys: some Sequence<BeaconKey>) {
-        var seen = Set<SIMD4<UInt64>>()
-        var sources = Set<IPAddress>()
+        var pairs: [SIMD4<UInt64>] = []
+        var sources: [IPAddress] = []
+        var count = 0
         for key in keys {
-            pairCount += 1
-            sources.insert(key.src)
-            if seen.insert(SIMD4(key.src.high, key.src.low, key.dst.high, key.dst.low)).inserted {
-                sourcesPerDestination[key.dst, default: 0] += 1
-            }
+            count += 1
+            sources.append(key.src)
+            pairs.append(SIMD4(key.dst.high, key.dst.low, key.src.high, key.src.low))
         }
-        sourceCount = sources.count
+        pairCount = count
+        sources.sort()
+        sourceCount = sources.indices.reduce(0) { $0 + ($1 == 0 || sources[$1] != sources[$1 - 1] ? 1 : 0) }
+        pairs.sort { ($0[0], $0[1], $0[2], $0[3]) < ($1[0], $1[1], $1[2], $1[3]) }
+        var unique: [SIMD4<UInt64>] = []
+        unique.reserveCapacity(pairs.count)
+        for pair in pairs where unique.last != pair { unique.append(pair) }
+        self.pairs = unique
     }
 
     /// The share of sources that talk to `destination`.
     public func share(of destination: IPAddress) -> Double {
         guard sourceCount > 0 else { return 0 }
-        return Double(sourcesPerDestination[destination] ?? 0) / Double(sourceCount)
+        let key = (destination.high, destination.low)
+        var low = 0, high = pairs.count
+        while low < high {  // first pair whose destination is not below `destination`
+            let mid = (low + high) / 2
+            if (pairs[mid][0], pairs[mid][1]) < key { low = mid + 1 } else { high = mid }
+        }
+        var end = low
+        while end < pairs.count && (pairs[end][0], pairs[end][1]) == key { end += 1 }
+        return Double(end - low) / Double(sourceCount)
     }
 }
 

@@ -19,6 +19,13 @@ public struct BeaconKey: Hashable, Sendable, Comparable {
         self.proto = proto
     }
 
+    /// One combined word instead of six: the detectors hash a key per flow.
+    public func hash(into hasher: inout Hasher) {
+        var h = src.low &* 0x9E37_79B9_7F4A_7C15 ^ dst.low &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= (src.high &* 31 ^ dst.high) &+ (UInt64(dport) << 8 | UInt64(proto))
+        hasher.combine(h)
+    }
+
     public static func < (lhs: BeaconKey, rhs: BeaconKey) -> Bool {
         if lhs.src != rhs.src { return lhs.src < rhs.src }
         if lhs.dst != rhs.dst { return lhs.dst < rhs.dst }

@@ -28,3 +28,16 @@ func mapFile(_ path: String) throws(ParseError) -> (UnsafeMutableRawPointer?, In
 func unmapFile(_ base: UnsafeMutableRawPointer, _ count: Int) {
     _ = munmap(base, count)
 }
+
+/// The system's page size.
+private let systemPageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+
+/// Drops the pages wholly inside `range` of the mapping at `base` from the process (`MADV_DONTNEED`); a
+/// later read faults them in again from the file.
+func releaseMappedPages(_ base: UnsafeMutableRawPointer, _ range: Range<Int>) {
+    let page = systemPageSize
+    let start = (range.lowerBound + page - 1) / page * page
+    let end = range.upperBound / page * page
+    guard end > start else { return }
+    _ = madvise(base + start, end - start, MADV_DONTNEED)
+}

@@ -24,6 +24,15 @@ public final class ChunkStorage: @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Gives the pages wholly inside `range` of a mapped file back to the kernel (`MADV_DONTNEED`), so a
+    /// file read once stays out of the process's resident memory however large it is. The mapping is
+    /// private and read-only: a later read of those bytes faults them in again from the page cache, so
+    /// this never changes what is read. No effect on heap storage.
+    func releasePages(_ range: Range<Int>) {
+        guard release == .unmap, let base else { return }
+        releaseMappedPages(base, range)
+    }
+
     deinit {
         switch release {
         case .unmap: if let base { unmapFile(base, count) }
@@ -52,6 +61,10 @@ public struct RecordChunk: Sendable {
 
     /// The records' bytes.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage.bytes[range]) }
+
+    /// Tells the kernel the chunk's bytes of a mapped file are no longer needed (call after decoding), so
+    /// resident memory stays bounded by the chunks in flight rather than the file's size.
+    public func releasePages() { storage.releasePages(range) }
 
     /// Decodes every record into `batch`.
     ///

@@ -1,0 +1,90 @@
+import FlowModel
+import Testing
+
+@testable import Flows
+
+/// The flow table against a dictionary model, and `--max-flows` eviction.
+@Suite struct FlowTableCapacityTests {
+    /// Random UDP packets over `keys` 5-tuples, one second apart at most so no flow times out.
+    private func randomPackets(count: Int, keys: Int, seed: UInt64) -> (PacketBatch, [String: UInt64]) {
+        var generator = SplitMix(seed: seed)
+        var batch = PacketBatch()
+        var model: [String: UInt64] = [:]
+        let tuples = (0..<keys).map { _ in
+            (IPAddress(v4: 0x0A00_0000 | UInt32(truncatingIfNeeded: generator.next() % 4096)),
+             IPAddress(v4: 0xC000_0200 | UInt32(truncatingIfNeeded: generator.next() % 64)),
+             UInt16(truncatingIfNeeded: generator.next() % 60000 + 1024), UInt16(truncatingIfNeeded: generator.next() % 4 + 50))
+        }
+        for i in 0..<count {
+            let (a, b, sport, dport) = tuples[Int(generator.next() % UInt64(keys))]
+            let reply = generator.next() % 3 == 0
+            let (src, dst, sp, dp) = reply ? (b, a, dport, sport) : (a, b, sport, dport)
+            batch.append(timestamp: Int64(i) * 1_000_000, src: src, dst: dst, srcPort: sp, dstPort: dp,
+                         proto: TransportProtocol.udp, wireLength: 100)
+            model[Self.key(a, sport, b, dport), default: 0] += 1
+        }
+        return (batch, model)
+    }
+
+    /// A direction-free key: the initiator depends on which direction's packet came first.
+    private static func key(_ a: IPAddress, _ aPort: UInt16, _ b: IPAddress, _ bPort: UInt16) -> String {
+        let ends = ["\(a) \(aPort)", "\(b) \(bPort)"].sorted()
+        return ends.joined(separator: " ")
+    }
+
+    @Test(arguments: [1, 2])
+    func everyPacketLandsInItsFlowAcrossTableGrowth(shards: Int) {
+        let (batch, model) = randomPackets(count: 30_000, keys: 5_000, seed: 7)
+        let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: 0), shards: shards)
+        var flows = assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)])
+        flows.append(contentsOf: assembler.finish())
+        var found: [String: UInt64] = [:]
+        for flow in flows.records {
+            found[Self.key(flow.src, flow.srcPort, flow.dst, flow.dstPort), default: 0] += flow.packets
+        }
+        #expect(flows.count == model.count)
+        let mismatched = model.filter { found[$0.key] != $0.value }.count
+        #expect(mismatched == 0 && found.count == model.count)
+        #expect(assembler.evictedFlows == 0)
+    }
+
+    @Test func aFullTableEndsItsLeastRecentFlowsAndKeepsEveryPacket() {
+        let limit = 64
+        let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: limit), shards: 1)
+        var records: [FlowRecord] = []
+        var peak = 0
+        for i in 0..<1_000 {
+            var batch = PacketBatch()
+            // Flow i gets a packet at second i; flow i - 1 gets a second one, so it stays recent.
+            for (flow, t) in [(i, Double(i)), (max(0, i - 1), Double(i) + 0.5)] {
+                batch.append(timestamp: Int64(t * 1e9), src: IPAddress(v4: 0x0A00_0000 | UInt32(flow)),
+                             dst: IPAddress(v4: 0xC000_0201), srcPort: 40000, dstPort: 53,
+                             proto: TransportProtocol.udp, wireLength: 80)
+            }
+            records += assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)]).records
+            peak = max(peak, assembler.openFlows)
+        }
+        records += assembler.finish().records
+        #expect(peak <= limit)
+        #expect(records.reduce(0) { $0 + $1.packets } == 2_000)
+        let evicted = records.filter { $0.endReason == .evicted }
+        #expect(!evicted.isEmpty)
+        #expect(UInt64(evicted.count) == assembler.evictedFlows)
+        // The flows still open at the end are the most recent ones.
+        let open = records.filter { $0.endReason == .endOfInput }.map { $0.src }
+        #expect(open.contains(IPAddress(v4: 0x0A00_0000 | 999)))
+        #expect(!open.contains(IPAddress(v4: 0x0A00_0000 | 10)))
+    }
+
+    @Test func nthSmallestMatchesSorting() {
+        var generator = SplitMix(seed: 3)
+        for size in [1, 2, 3, 10, 257] {
+            let values = (0..<size).map { _ in Int64(generator.next() % 50) }
+            let sorted = values.sorted()
+            for k in [0, size / 2, size - 1] {
+                var copy = values
+                #expect(copy.nthSmallest(k) == sorted[k])
+            }
+        }
+    }
+}
