@@ -15,12 +15,15 @@ public enum ParseError: Error, Hashable, Sendable {
     case corruptStream(offset: Int, detail: String)
     /// An operating-system error while reading.
     case io(offset: Int, detail: String)
+    /// Damaged data the reader stepped over: `bytes` bytes from `offset` up to the next good record;
+    /// `reason` says what was wrong at `offset`. A warning, never thrown.
+    case skipped(offset: Int, bytes: Int, reason: String)
 
     /// The byte offset the error refers to.
     public var offset: Int {
         switch self {
         case .truncated(let offset, _, _), .badMagic(let offset, _), .invalidLength(let offset, _, _),
-            .unsupported(let offset, _), .corruptStream(let offset, _), .io(let offset, _):
+            .unsupported(let offset, _), .corruptStream(let offset, _), .io(let offset, _), .skipped(let offset, _, _):
             offset
         }
     }
@@ -43,6 +46,8 @@ extension ParseError: CustomStringConvertible {
             "corrupt compressed stream at byte \(offset): \(detail)"
         case .io(let offset, let detail):
             "read error at byte \(offset): \(detail)"
+        case .skipped(let offset, let bytes, let reason):
+            "damaged data at byte \(offset) (\(reason)): skipped \(bytes) bytes to the next valid record"
         }
     }
 }

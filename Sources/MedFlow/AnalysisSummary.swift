@@ -23,6 +23,11 @@ public struct AnalysisSummary: Codable, Sendable {
         public var warnings: [String]
         /// Flow inputs only (nfdump, NetFlow/IPFIX): what the records held.
         public var flowExport: FlowExport?
+        /// Why the file could not be read (to its end): the one-line error; records before it still count.
+        public var error: String?
+        /// Damaged regions stepped over (each also a warning with its offset), and their bytes.
+        public var damagedRegions: Int = 0
+        public var damagedBytes: UInt64 = 0
     }
 
     /// What a flow input (nfdump file, datagram file, capture of export traffic) held.
@@ -84,6 +89,17 @@ public struct AnalysisSummary: Codable, Sendable {
         public var bytes: UInt64
         /// DNS responses whose answers could not be read (the packets themselves are kept).
         public var dnsMalformed: UInt64 = 0
+        /// Damaged regions of capture files stepped over, over all inputs, and their bytes.
+        public var damagedRegions: Int = 0
+        public var damagedBytes: UInt64 = 0
+        /// Inputs that could not be read (to their end); each has an `error` in `inputs`.
+        public var failedFiles: Int = 0
+    }
+
+    /// Whether the run had anything to warn about: an input that failed, damage stepped over, a
+    /// truncated file, or any other warning. The CLI exits with status 1 then.
+    public var hasWarnings: Bool {
+        !warnings.isEmpty || skipped.failedFiles > 0 || skipped.damagedRegions > 0
     }
 
     /// Seconds per stage.
@@ -128,7 +144,8 @@ public struct AnalysisSummary: Codable, Sendable {
                   fileBytes: $0.fileBytes, packets: $0.records, bytes: $0.wireBytes,
                   firstSeen: $0.firstSeen.map { Timestamp(nanoseconds: $0).rfc3339 },
                   lastSeen: $0.lastSeen.map { Timestamp(nanoseconds: $0).rfc3339 }, warnings: $0.warnings,
-                  flowExport: Self.flowExport($0))
+                  flowExport: Self.flowExport($0), error: $0.failure, damagedRegions: $0.damagedRegions,
+                  damagedBytes: $0.damagedBytes)
         }
         let decode = report.decode
         totals = Totals(files: report.inputs.count, packets: report.inputs.reduce(0) { $0 + $1.records },
@@ -136,8 +153,11 @@ public struct AnalysisSummary: Codable, Sendable {
                         linkFrames: decode.linkFrames, flows: report.flows, flowPackets: report.flowPackets,
                         flowBytes: report.flowBytes, evictedFlows: report.evictedFlows)
         skipped = Skipped(tooShort: decode.tooShort, malformed: decode.malformed, bytes: decode.skippedBytes,
-                          dnsMalformed: decode.dnsMalformed)
-        warnings = report.inputs.flatMap(\.warnings)
+                          dnsMalformed: decode.dnsMalformed,
+                          damagedRegions: report.inputs.reduce(0) { $0 + $1.damagedRegions },
+                          damagedBytes: report.inputs.reduce(0) { $0 + $1.damagedBytes },
+                          failedFiles: report.inputs.filter { $0.failure != nil }.count)
+        warnings = report.inputs.flatMap { input in input.warnings + (input.failure.map { ["failed: \($0)"] } ?? []) }
         timingsS = Timings(wall: report.wallSeconds, decode: report.decodeSeconds, flows: report.flowSeconds,
                            output: report.sinkSeconds)
         let wall = max(report.wallSeconds, 1e-9)

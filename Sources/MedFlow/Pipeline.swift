@@ -22,6 +22,9 @@ public struct PipelineOptions: Sendable {
     public var exportPort: UInt16?
     /// How unidirectional flow-export records are paired into bidirectional flows.
     public var pairing = FlowPairingConfiguration()
+    /// Stop at the first input that cannot be read; by default such a file is reported as failed in the
+    /// summary and the other inputs are still analysed.
+    public var strict = false
 
     /// Creates options; `workers` defaults to the core count.
     public init(inputs: [String], filter: String? = nil, workers: Int? = nil,
@@ -49,7 +52,9 @@ public final class Pipeline {
     /// Each input's kind, detected once.
     var kinds: [String: InputKind] = [:]
     private var filters: [LinkType: PacketFilter] = [:]
-    /// Receive every decoded packet batch, in order, on the driving thread.
+    /// The input being read when it failed, with what it held up to the failure.
+    private var partial: InputReport?
+    /// Receive every decoded packet batch, in order (see ``PacketObserver``).
     public var packetObservers: [any PacketObserver] = []
 
     /// Creates a pipeline.
@@ -70,22 +75,35 @@ public final class Pipeline {
         let paths: [String]
         do { paths = try InputPaths.expand(options.inputs) } catch { throw .input(error) }
         guard !paths.isEmpty else { throw .usage("no input files") }
-        let ordered = try orderByFirstTimestamp(paths)
+        var failures: [AnalysisError] = []
+        let ordered = try orderByFirstTimestamp(paths, report: &report, failures: &failures)
         var packetsSoFar: UInt64 = 0, bytesSoFar: UInt64 = 0
         for (index, path) in ordered.enumerated() {
-            let kind = try inputKind(path)
             let step: (UInt64, UInt64) -> Void = { packets, bytes in
                 progress?(ProgressSnapshot(filesDone: index, filesTotal: ordered.count, packets: packetsSoFar + packets,
                                            bytes: bytesSoFar + bytes, elapsed: seconds(since: start)))
             }
-            var input = kind.holdsFlows
-                ? try processFlowInput(path, kind: kind, report: &report, sinks: sinks, progress: step)
-                : try process(path, report: &report, sinks: sinks, progress: step)
+            var input: InputReport
+            do throws(AnalysisError) {
+                let kind = try inputKind(path)
+                input = kind.holdsFlows
+                    ? try processFlowInput(path, kind: kind, report: &report, sinks: sinks, progress: step)
+                    : try process(path, report: &report, sinks: sinks, progress: step)
+            } catch {
+                // A file that cannot be read (any more) fails alone unless --strict: the others go on.
+                guard case .input = error, !options.strict else { throw error }
+                failures.append(error)
+                input = partial ?? InputReport(path: path, format: "unknown", compression: compressionName(path),
+                                               linkType: "", fileBytes: fileSize(path))
+                input.failure = error.description
+            }
+            partial = nil
             packetsSoFar += input.records
             bytesSoFar += input.fileBytes
             input.warnings = input.warnings.map { "\(path): \($0)" }
             report.inputs.append(input)
         }
+        if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
         let tail = measure(&report.flowSeconds) { assembler.finish() }
         report.evictedFlows = assembler.evictedFlows
         try deliver(tail, to: sinks, report: &report)
@@ -95,8 +113,10 @@ public final class Pipeline {
         return report
     }
 
-    /// Opens each file, reads its first record's time, and sorts (files without records last).
-    private func orderByFirstTimestamp(_ paths: [String]) throws(AnalysisError) -> [String] {
+    /// Opens each file, reads its first record's time, and sorts (files without records last). A file
+    /// that cannot be opened is reported as failed and left out, unless `--strict`.
+    private func orderByFirstTimestamp(_ paths: [String], report: inout PipelineReport,
+                                       failures: inout [AnalysisError]) throws(AnalysisError) -> [String] {
         guard paths.count > 1 else { return paths }
         var keyed: [(Int64, Int, String)] = []
         for (index, path) in paths.enumerated() {
@@ -104,7 +124,13 @@ public final class Pipeline {
                 let first = try firstTimestamp(path)
                 keyed.append((first ?? .max, index, path))
             } catch {
-                throw .input(InputError(path: path, underlying: error))
+                let failure = AnalysisError.input(InputError(path: path, underlying: error))
+                if options.strict { throw failure }
+                failures.append(failure)
+                var input = InputReport(path: path, format: "unknown", compression: compressionName(path), linkType: "",
+                                        fileBytes: fileSize(path))
+                input.failure = failure.description
+                report.inputs.append(input)
             }
         }
         return keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
@@ -128,15 +154,35 @@ public final class Pipeline {
 
     private func read(_ path: String, report: inout PipelineReport, sinks: [any FlowSink], feeder: SinkFeeder,
                       progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
+        var input: InputReport?
+        defer { partial = input }  // what was read before a failure still counts
+        return try read(path, into: &input, report: &report, sinks: sinks, feeder: feeder, progress: progress)
+    }
+
+    private func read(_ path: String, into partialInput: inout InputReport?, report: inout PipelineReport,
+                      sinks: [any FlowSink], feeder: SinkFeeder,
+                      progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
         let reader: any CaptureReader
         do { reader = try CaptureFile.open(path: path) } catch { throw .input(InputError(path: path, underlying: error)) }
         let filter = try compiledFilter(for: reader.linkType)
         let decoder = PacketDecoder(linkType: reader.linkType)
         var input = InputReport(path: path, format: reader.formatName, compression: compressionName(path),
                                 linkType: reader.linkType.description, fileBytes: fileSize(path))
+        /// The reader's warnings and skipped regions, added once the reading stops (at the end or failing).
+        func finished(_ input: InputReport) -> InputReport {
+            var input = input
+            input.warnings = reader.warnings.map(\.description)
+            for case .skipped(_, let bytes, _) in reader.warnings {
+                input.damagedRegions += 1
+                input.damagedBytes += UInt64(bytes)
+            }
+            return input
+        }
+        defer { partialInput = finished(input) }
         let perStep = options.workers == 1 ? 1 : options.workers * 2
         let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
         var decodedBytes: UInt64 = 0
+        var failure: ParseError?
         while true {
             var chunks: [RecordChunk] = []
             do {
@@ -146,7 +192,8 @@ public final class Pipeline {
                 }
                 report.decodeSeconds += seconds(since: readStart)
             } catch {
-                throw .input(InputError(path: path, underlying: error))
+                guard !chunks.isEmpty else { throw .input(InputError(path: path, underlying: error)) }
+                failure = error  // the chunks read before it are decoded first
             }
             if chunks.isEmpty { break }
             let decoded = measure(&report.decodeSeconds) {
@@ -170,10 +217,10 @@ public final class Pipeline {
             tally(flows, report: &report)
             feeder.feed(flows)
             progress(input.records, decodedBytes)
+            if let failure { throw .input(InputError(path: path, underlying: failure)) }
         }
-        input.warnings = reader.warnings.map(\.description)
         report.inputBytes += input.fileBytes
-        return input
+        return finished(input)
     }
 
     /// One decoded chunk.

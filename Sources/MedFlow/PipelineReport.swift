@@ -50,6 +50,11 @@ public struct InputReport: Sendable {
     public var lastSeen: Int64?
     /// Non-fatal problems, one line each.
     public var warnings: [String] = []
+    /// Why the file could not be read to its end (records before the failure still count), or `nil`.
+    public var failure: String?
+    /// Damaged regions of a capture the reader stepped over, and their bytes.
+    public var damagedRegions = 0
+    public var damagedBytes: UInt64 = 0
     /// For flow inputs (nfdump, NetFlow/IPFIX): what the records held; `nil` for packet captures.
     public var flowInput: FlowInputCounters?
     /// For captures of export traffic: the UDP ports the datagrams were read from.

@@ -60,6 +60,11 @@ struct AnalyzeCommand: ParsableCommand {
         }
         progress.clear()
         print(SummaryText.render(summary))
+        if summary.hasWarnings {
+            for warning in summary.warnings.prefix(20) { printError("medflow: warning: \(warning)") }
+            if summary.warnings.count > 20 { printError("medflow: … \(summary.warnings.count - 20) more in summary.json") }
+            throw ExitCode(1)
+        }
     }
 }
 

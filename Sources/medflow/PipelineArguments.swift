@@ -32,6 +32,9 @@ struct PipelineArguments: ParsableArguments {
     @Option(help: "UDP port of the NetFlow/IPFIX collector in captures of export traffic (default: found from the payloads).")
     var exportPort: UInt16?
 
+    @Flag(help: "Stop at the first input that cannot be read (by default it is reported as failed and the others are analysed).")
+    var strict = false
+
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
@@ -51,6 +54,7 @@ struct PipelineArguments: ParsableArguments {
                                                                activeTimeout: activeTimeout, maximumFlows: maxFlows))
         options.inputFormat = inputFormat
         options.exportPort = exportPort
+        options.strict = strict
         return options
     }
 }

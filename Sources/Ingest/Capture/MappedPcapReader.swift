@@ -6,6 +6,8 @@ public final class MappedPcapReader: CaptureReader {
     public let header: PcapFileHeader
     private let storage: ChunkStorage
     private var offset = PcapFileHeader.size
+    /// The seconds of the last good record, to judge where a damaged region ends.
+    private var lastSeconds: UInt32?
     /// Non-fatal problems found so far.
     public private(set) var warnings: [ParseError] = []
 
@@ -26,23 +28,35 @@ public final class MappedPcapReader: CaptureReader {
     public var fileSize: Int { storage.count }
 
     /// Returns the next run of whole records of about `targetBytes` bytes.
+    ///
+    /// A damaged record header is stepped over: the reader skips to the next offset where a plausible
+    /// record (followed by another) begins, and records a ``ParseError/skipped(offset:bytes:reason:)``
+    /// warning; without one, the rest of the file is skipped with that warning.
     public func nextChunk(targetBytes: Int) throws(ParseError) -> RecordChunk? {
         let bytes = storage.bytes
-        guard offset < bytes.count else { return nil }
-        let scan = try header.scanRecords(bytes, from: offset, targetBytes: targetBytes, baseOffset: 0)
-        if scan.records == 0 {
+        while offset < bytes.count {
+            let scan = header.scanRecords(bytes, from: offset, targetBytes: targetBytes, baseOffset: 0)
+            if scan.records > 0 {
+                let chunk = RecordChunk(storage: storage, range: offset..<scan.end, header: header, fileOffset: offset,
+                                        recordCount: scan.records)
+                lastSeconds = header.lastSeconds(bytes, from: offset, to: scan.end) ?? lastSeconds
+                offset = scan.end
+                return chunk
+            }
+            if let corrupt = scan.corrupt {
+                let next = header.resynchronise(bytes, from: offset, after: lastSeconds) ?? bytes.count
+                warnings.append(.skipped(offset: offset, bytes: next - offset, reason: corrupt.description))
+                offset = next
+                continue
+            }
             // Only a partial record is left: the file was cut short.
             if scan.stoppedAtPartialRecord {
                 warnings.append(.truncated(offset: offset, needed: partialRecordNeed(at: offset),
                                            available: bytes.count - offset))
             }
             offset = bytes.count
-            return nil
         }
-        let chunk = RecordChunk(storage: storage, range: offset..<scan.end, header: header, fileOffset: offset,
-                                recordCount: scan.records)
-        offset = scan.end
-        return chunk
+        return nil
     }
 
     /// The bytes the partial record at `at` would need.

@@ -132,20 +132,25 @@ struct RecordScan {
     var records: Int
     /// Whether the walk stopped at a record that does not fit in the bytes given.
     var stoppedAtPartialRecord: Bool
+    /// Set when the walk stopped at a header that is not sane (at ``end``).
+    var corrupt: ParseError? = nil
 }
 
 extension PcapFileHeader {
-    /// Walks whole records in `bytes` from `start` until at least `targetBytes` are taken or the bytes end.
+    /// Walks record headers from `start` while they are sane and whole, up to about `targetBytes`.
     ///
     /// - Parameters:
     ///   - bytes: Record data.
     ///   - start: Offset of a record header in `bytes`.
     ///   - targetBytes: Stop once this many bytes of whole records are taken.
     ///   - baseOffset: The file offset of `bytes[0]`, for error messages.
-    /// - Throws: `ParseError.invalidLength` for a record whose captured length is impossible.
+    ///
+    /// A header that is not sane (captured length over the limit, timestamp fraction out of range) ends
+    /// the walk there with ``RecordScan/corrupt`` set: the caller skips to the next plausible record
+    /// (``resynchronise(_:from:after:)``) and reports the skip.
     func scanRecords(
         _ bytes: UnsafeRawBufferPointer, from start: Int, targetBytes: Int, baseOffset: Int
-    ) throws(ParseError) -> RecordScan {
+    ) -> RecordScan {
         var offset = start
         var records = 0
         let end = bytes.count
@@ -156,11 +161,12 @@ extension PcapFileHeader {
             }
             let (_, fraction, captured, _) = recordHeader(bytes, at: offset)
             guard captured <= limit else {
-                throw .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured))
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
+                    .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured)))
             }
             guard fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else {
-                throw .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction",
-                                     value: Int(fraction))
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
+                    .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction", value: Int(fraction)))
             }
             let next = offset &+ Self.recordHeaderSize &+ Int(captured)
             guard next <= end else {
@@ -170,5 +176,51 @@ extension PcapFileHeader {
             records &+= 1
         }
         return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false)
+    }
+
+    /// Whether a record header at `offset` looks like one a capture tool wrote: whole header, captured
+    /// length 1…limit and not above the original length, original length within the limit, a valid
+    /// timestamp fraction, and (when `near` is given) seconds within a week before or a year after it.
+    func isPlausibleRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int, near: UInt32?) -> Bool {
+        guard offset >= 0, offset &+ Self.recordHeaderSize <= bytes.count else { return false }
+        let (seconds, fraction, captured, original) = recordHeader(bytes, at: offset)
+        guard captured > 0, captured <= original, original <= Self.maximumRecordLength,
+              fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else { return false }
+        if let near {
+            let low = near > 7 * 86_400 ? near - 7 * 86_400 : 0
+            guard seconds >= low, UInt64(seconds) <= UInt64(near) + 366 * 86_400 else { return false }
+        }
+        return true
+    }
+
+    /// The first offset after `start` where a plausible record begins whose successor is plausible too (or
+    /// lies at or beyond the end of `bytes`, unverifiable), or `nil` when `bytes` hold none.
+    ///
+    /// - Parameter near: The seconds of the last good record, to reject headers far from it in time.
+    func resynchronise(_ bytes: UnsafeRawBufferPointer, from start: Int, after near: UInt32?) -> Int? {
+        var candidate = start &+ 1
+        while candidate &+ Self.recordHeaderSize <= bytes.count {
+            if isPlausibleRecord(bytes, at: candidate, near: near) {
+                let (_, _, captured, _) = recordHeader(bytes, at: candidate)
+                let next = candidate &+ Self.recordHeaderSize &+ Int(captured)
+                if next &+ Self.recordHeaderSize > bytes.count || isPlausibleRecord(bytes, at: next, near: near) {
+                    return candidate
+                }
+            }
+            candidate &+= 1
+        }
+        return nil
+    }
+
+    /// The seconds field of the last whole record in `bytes[start..<end]` (walking from `start`).
+    func lastSeconds(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt32? {
+        var offset = start
+        var last: UInt32?
+        while offset &+ Self.recordHeaderSize <= end {
+            let (seconds, _, captured, _) = recordHeader(bytes, at: offset)
+            last = seconds
+            offset = offset &+ Self.recordHeaderSize &+ Int(captured)
+        }
+        return last
     }
 }

@@ -8,6 +8,10 @@ public final class StreamPcapReader: CaptureReader {
     /// Offset in the (decompressed) stream of the first byte of `leftover`.
     private var streamOffset = PcapFileHeader.size
     private var ended = false
+    /// The seconds of the last good record, to judge where a damaged region ends.
+    private var lastSeconds: UInt32?
+    /// A damaged region still being stepped over: where it began, its bytes so far, and why.
+    private var pendingSkip: (offset: Int, bytes: Int, reason: String)?
     /// Non-fatal problems found so far.
     public private(set) var warnings: [ParseError] = []
 
@@ -43,13 +47,31 @@ public final class StreamPcapReader: CaptureReader {
                 if filled < capacity { ended = true }
             }
             let bytes = UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled])
-            let scan = try header.scanRecords(bytes, from: 0, targetBytes: .max, baseOffset: streamOffset)
+            let scan = header.scanRecords(bytes, from: 0, targetBytes: Int.max, baseOffset: streamOffset)
             if scan.records > 0 {
                 leftover = Array(bytes[scan.end...])
                 let chunk = RecordChunk(storage: storage, range: 0..<scan.end, header: header,
                                         fileOffset: streamOffset, recordCount: scan.records)
+                lastSeconds = header.lastSeconds(bytes, from: 0, to: scan.end) ?? lastSeconds
                 streamOffset += scan.end
                 return chunk
+            }
+            if let corrupt = scan.corrupt {
+                // Step over the damage to the next plausible record; keep enough of the tail to judge a
+                // record that starts near the end of what is buffered.
+                let keep = PcapFileHeader.recordHeaderSize * 2
+                let next = header.resynchronise(bytes, from: 0, after: lastSeconds)
+                    ?? (ended ? bytes.count : max(1, bytes.count - keep))
+                let region = pendingSkip.map { ($0.offset, $0.bytes + next) } ?? (streamOffset, next)
+                if next < bytes.count || ended {
+                    warnings.append(.skipped(offset: region.0, bytes: region.1, reason: pendingSkip?.reason ?? corrupt.description))
+                    pendingSkip = nil
+                } else {
+                    pendingSkip = (region.0, region.1, pendingSkip?.reason ?? corrupt.description)
+                }
+                leftover = Array(bytes[next...])
+                streamOffset += next
+                continue
             }
             leftover = Array(bytes)
             if ended && bytes.isEmpty { return nil }
