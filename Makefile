@@ -10,7 +10,7 @@ SAMPLE  := datasets/sample-loopback.pcap.zst
 HOSPITAL := datasets/hospital-2h
 OUT     := out/hospital
 
-.PHONY: all deps peers build release run test bench clean hospital-sample
+.PHONY: all deps peers build release run test bench fuzz clean hospital-sample
 
 all: build
 
@@ -55,6 +55,14 @@ test: deps
 # Runs the benchmark suites (a separate package under Benchmarks/, release build).
 bench: deps
 	cd Benchmarks && $(SWIFT) package benchmark --no-progress
+
+# Builds the libFuzzer targets (a separate package under Fuzz/, ASan) and runs each for FUZZ_SECONDS, one
+# after another at nice 10; FUZZ_TARGETS names some of them (see Fuzz/fuzz.sh). Findings land in
+# .build/fuzz-artifacts/, new corpus entries in .build/fuzz-corpus/ (both outside git).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= all
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build out Benchmarks/.build

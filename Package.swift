@@ -12,6 +12,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MedFlow", targets: ["MedFlow"]),
+        // The stages on their own, for the fuzz targets in Fuzz/ (a separate package).
+        .library(name: "FlowModel", targets: ["FlowModel"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Detect", targets: ["Detect"]),
         .executable(name: "medflow", targets: ["medflow"]),
     ],
     dependencies: [

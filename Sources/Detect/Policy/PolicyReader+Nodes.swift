@@ -120,7 +120,11 @@ struct NodeReader {
     func thresholds(_ node: Node) throws(PolicyError) -> Policy.Thresholds {
         let map = try mapping(node, keys: PolicyReader.thresholdKeys, what: "thresholds")
         var thresholds = Policy.Thresholds()
-        if let value = map["upload_bytes"] { thresholds.uploadBytes = UInt64(try number(value, what: "upload_bytes")) }
+        if let value = map["upload_bytes"] {
+            let bytes = try number(value, what: "upload_bytes")
+            guard bytes < 0x1p64 else { throw error(value, "upload_bytes must be below 2^64") }
+            thresholds.uploadBytes = UInt64(bytes)
+        }
         if let value = map["upload_ratio"] { thresholds.uploadRatio = try number(value, what: "upload_ratio") }
         if let value = map["fanout_peers"] {
             let peers = try number(value, what: "fanout_peers")

@@ -42,8 +42,13 @@ public enum PolicyReader {
     ///   - yaml: The file's text.
     ///   - path: The name used in errors and rule origins.
     ///   - baseDirectory: The folder relative MUD paths are resolved against.
+    ///   - readMUD: Reads the MUD file a zone names, given its resolved path; ``MUDReader/read(path:)``
+    ///     unless a caller (a fuzz target, a test) must not touch the file system.
     /// - Throws: ``PolicyError`` naming `path` and the line of the first problem.
-    public static func parse(yaml: String, path: String, baseDirectory: String = ".") throws(PolicyError) -> Policy {
+    public static func parse(
+        yaml: String, path: String, baseDirectory: String = ".",
+        readMUD: (String) throws(PolicyError) -> MUDProfile = MUDReader.read(path:)
+    ) throws(PolicyError) -> Policy {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -79,7 +84,7 @@ public enum PolicyReader {
                     let mudNode = try context.mapping(zoneNode, keys: zoneKeys, what: "zone")["mud"]
                     let resolved = mud.hasPrefix("/") ? mud : (baseDirectory as NSString).appendingPathComponent(mud)
                     do {
-                        let profile = try MUDReader.read(path: resolved)
+                        let profile = try readMUD(resolved)
                         let imported = profile.allowRules(controllers: policy.controllers, myController: zone.myController,
                                                              localNetworks: policy.internalNetworks)
                         zone.allow += imported.rules

@@ -17,10 +17,13 @@ public final class FlowExportDecoder {
     public private(set) var counters = FlowInputCounters()
     /// Datagram versions seen (5, 9, 10).
     public private(set) var versions: Set<UInt16> = []
-    private var cache: TemplateCache
-    private var exporters: [ExporterScope: ExporterState] = [:]
+    /// The templates and held data sets (internal for the bound tests).
+    private(set) var cache: TemplateCache
+    /// What options data taught about each exporter scope (internal for the bound tests).
+    private(set) var exporters: [ExporterScope: ExporterState] = [:]
 
-    /// What options data taught about one exporter.
+    /// What options data taught about one exporter; at most ``FlowExportLimits/maximumExporters`` of them,
+    /// each with at most ``FlowExportLimits/maximumSamplersPerExporter`` samplers.
     struct ExporterState {
         var samplers: [UInt64: UInt64] = [:]
         var defaultRate: UInt64?
@@ -184,7 +187,10 @@ public final class FlowExportDecoder {
                 at += 4
                 continue
             }
-            guard id >= 256 else { counters.malformedContainers &+= 1; return }
+            guard id >= 256, fieldCount <= cache.limits.maximumTemplateFields else {
+                counters.malformedContainers &+= 1
+                return
+            }
             var fields: [TemplateField] = []
             fields.reserveCapacity(fieldCount)
             var cursor = at + header
@@ -249,21 +255,37 @@ public final class FlowExportDecoder {
         }
     }
 
-    /// Keeps what an options record says about sampling and boot time.
+    /// Keeps what an options record says about sampling and boot time, within the per-exporter limits.
     private func learnOptions(_ values: RecordValues, scope: ExporterScope) {
+        let interval = values.samplingInterval.flatMap { $0 > 0 ? $0 : nil }
+        guard interval != nil || values.systemInitMs != nil else { return }
+        guard exporters[scope] != nil || exporters.count < cache.limits.maximumExporters else {
+            counters.droppedOptions &+= 1
+            return
+        }
         var state = exporters[scope] ?? ExporterState()
-        if let interval = values.samplingInterval, interval > 0 {
+        if let interval {
             let rate = samplingRate(interval: interval, space: values.samplingSpace)
-            if let id = values.samplerId { state.samplers[id] = rate } else { state.defaultRate = rate }
+            if let id = values.samplerId {
+                if state.samplers[id] != nil || state.samplers.count < cache.limits.maximumSamplersPerExporter {
+                    state.samplers[id] = rate
+                } else {
+                    counters.droppedOptions &+= 1
+                }
+            } else {
+                state.defaultRate = rate
+            }
         }
         if let initMs = values.systemInitMs { state.systemInitMs = initMs }
         exporters[scope] = state
     }
 
     /// `interval` packets sampled out of every `interval + space` (IPFIX 305/306), or 1 in `interval`.
+    /// Both come from the exporter: a sum past 2^64 saturates instead of trapping.
     private func samplingRate(interval: UInt64, space: UInt64?) -> UInt64 {
         guard let space else { return max(interval, 1) }
-        return max((interval + space) / max(interval, 1), 1)
+        let (total, overflow) = interval.addingReportingOverflow(space)
+        return max((overflow ? .max : total) / max(interval, 1), 1)
     }
 
     /// Turns a data record into a flow.
@@ -297,11 +319,14 @@ public final class FlowExportDecoder {
     }
 
     /// First and last time of a record, ns since the epoch.
+    ///
+    /// Boot times and durations are 64-bit values from the exporter: sums and products with them saturate
+    /// at the ends of `Int64` rather than trap.
     private func times(_ values: RecordValues, context: ExportContext, systemInitMs: Int64?) -> (Int64, Int64) {
         let exportNs = context.exportMs * 1_000_000
         func fromUptime(_ value: UInt32) -> Int64 {
             if let sysUptime = context.sysUptime { return exportNs - uptimeDelta(sysUptime, value) * 1_000_000 }
-            if let systemInitMs { return (systemInitMs + Int64(value)) * 1_000_000 }
+            if let systemInitMs { return systemInitMs.addingSaturated(Int64(value)).multipliedSaturated(by: 1_000_000) }
             return exportNs
         }
         var last = values.endNs ?? values.endUptime.map(fromUptime)
@@ -313,8 +338,9 @@ public final class FlowExportDecoder {
             first = exportNs - Int64(end &- start) * 1_000_000
         }
         if let duration = values.durationMs {
-            if first != nil, last == nil { last = first! + duration * 1_000_000 }
-            if last != nil, first == nil { first = last! - duration * 1_000_000 }
+            let durationNs = duration.multipliedSaturated(by: 1_000_000)
+            if let start = first, last == nil { last = start.addingSaturated(durationNs) }
+            if let end = last, first == nil { first = end.subtractingSaturated(durationNs) }
         }
         let end = last ?? first ?? exportNs
         return (first ?? end, end)

@@ -30,6 +30,9 @@ public struct FlowInputCounters: Sendable, Hashable {
     public var templates: UInt64 = 0
     /// Templates withdrawn (IPFIX) or expired from the bounded cache.
     public var templatesRemoved: UInt64 = 0
+    /// Option records (sampling rates, boot times) not remembered because the per-exporter limits of
+    /// ``FlowExportLimits`` were reached.
+    public var droppedOptions: UInt64 = 0
 
     /// Creates zero counters.
     public init() {}
@@ -49,5 +52,6 @@ public struct FlowInputCounters: Sendable, Hashable {
         malformedContainers &+= other.malformedContainers
         templates &+= other.templates
         templatesRemoved &+= other.templatesRemoved
+        droppedOptions &+= other.droppedOptions
     }
 }

@@ -1,56 +1,3 @@
-public import FlowModel
-
-/// Who exported a datagram: the exporter's address and its v9 source id / IPFIX observation domain.
-/// Templates, samplers and boot times are scoped by this (as nfcapd does, the UDP port is not part of it).
-public struct ExporterScope: Hashable, Sendable {
-    /// The exporter's address (the UDP source; `::` for datagram files that do not say).
-    public var address: IPAddress
-    /// The v9 source id or IPFIX observation domain id.
-    public var domain: UInt32
-    /// The protocol version (9 or 10): a v9 and an IPFIX exporter on one address do not share templates.
-    public var version: UInt16
-
-    /// Creates a scope.
-    public init(address: IPAddress, domain: UInt32, version: UInt16) {
-        self.address = address
-        self.domain = domain
-        self.version = version
-    }
-}
-
-/// Limits that keep the template state bounded whatever the input.
-public struct FlowExportLimits: Sendable, Hashable {
-    /// Most templates held over all exporters; the least recently refreshed is evicted beyond it.
-    public var maximumTemplates: Int
-    /// Most data sets held while waiting for their template, over all exporters.
-    public var maximumPendingSets: Int
-    /// Export-time seconds a held data set waits for its template before it is dropped.
-    public var pendingSeconds: Int64
-
-    /// Creates limits; the defaults suit a hospital's few dozen exporters.
-    public init(maximumTemplates: Int = 4096, maximumPendingSets: Int = 1024, pendingSeconds: Int64 = 600) {
-        self.maximumTemplates = maximumTemplates
-        self.maximumPendingSets = maximumPendingSets
-        self.pendingSeconds = pendingSeconds
-    }
-}
-
-/// The key of one template: its exporter scope and id.
-struct TemplateKey: Hashable, Sendable {
-    var scope: ExporterScope
-    var id: UInt16
-}
-
-/// What the data records of one datagram need besides their template: the header's times.
-struct ExportContext: Sendable {
-    /// The exporter scope.
-    var scope: ExporterScope
-    /// The header's export time, ms since the epoch.
-    var exportMs: Int64
-    /// v9: the header's sysUptime (ms since the exporter booted); `nil` for IPFIX.
-    var sysUptime: UInt32?
-}
-
 /// A data set that arrived before its template: a copy of its records and the context to decode them.
 struct PendingDataSet {
     var key: TemplateKey
@@ -61,13 +8,37 @@ struct PendingDataSet {
 
 /// Templates keyed by (exporter, domain, id), bounded by ``FlowExportLimits``, and the data sets held
 /// until their template arrives.
+///
+/// Every operation costs time in proportion to what it touches, never to the size of the whole cache, so a
+/// datagram full of new template ids or withdrawals cannot make each of its records scan thousands of
+/// templates: templates are indexed by scope, eviction takes the oldest entry of a queue in refresh
+/// order, and held sets are counted per template key.
 struct TemplateCache {
+    /// A template and when it was last learnt or refreshed.
+    struct Entry {
+        var template: ExportTemplate
+        var sequence: UInt64
+    }
+
     let limits: FlowExportLimits
-    private(set) var templates: [TemplateKey: (template: ExportTemplate, sequence: UInt64)] = [:]
+    private(set) var templates: [TemplateKey: Entry] = [:]
+    /// The template ids of each scope that has any.
+    private var idsByScope: [ExporterScope: Set<UInt16>] = [:]
+    /// Keys in refresh order, oldest first from `orderStart`; an entry is stale once its key was
+    /// refreshed (a newer sequence) or removed.
+    private var order: [(key: TemplateKey, sequence: UInt64)] = []
+    private var orderStart = 0
     private(set) var pending: [PendingDataSet] = []
+    /// Held sets per key, so that learning a template with nothing waiting costs a lookup.
+    private var pendingPerKey: [TemplateKey: Int] = [:]
+    /// The bytes of every held set's records.
+    private(set) var pendingBytes = 0
     private var sequence: UInt64 = 0
 
     init(limits: FlowExportLimits) { self.limits = limits }
+
+    /// Entries in the eviction queue, stale ones included: at most about twice ``templates``' count.
+    var queueLength: Int { order.count }
 
     /// The template for `key`, if known.
     func template(_ key: TemplateKey) -> ExportTemplate? { templates[key]?.template }
@@ -78,56 +49,118 @@ struct TemplateCache {
     mutating func learn(_ template: ExportTemplate, for key: TemplateKey) -> Int {
         sequence &+= 1
         var evicted = 0
-        if templates[key] == nil, templates.count >= limits.maximumTemplates,
-           let oldest = templates.min(by: { $0.value.sequence < $1.value.sequence })?.key {
-            templates[oldest] = nil
-            evicted = 1
+        if templates[key] == nil {
+            while templates.count >= limits.maximumTemplates, let oldest = popOldest() {
+                remove(oldest)
+                evicted += 1
+            }
+            idsByScope[key.scope, default: []].insert(key.id)
         }
-        templates[key] = (template, sequence)
+        templates[key] = Entry(template: template, sequence: sequence)
+        order.append((key, sequence))
+        compactOrder()
         return evicted
     }
 
     /// Withdraws one template (IPFIX withdrawal); returns whether it existed.
-    mutating func withdraw(_ key: TemplateKey) -> Bool { templates.removeValue(forKey: key) != nil }
-
-    /// Withdraws every template of `scope` (IPFIX "all templates" withdrawal); returns how many.
-    mutating func withdrawAll(in scope: ExporterScope, options: Bool) -> Int {
-        let keys = templates.filter { $0.key.scope == scope && $0.value.template.isOptions == options }.map(\.key)
-        for key in keys { templates[key] = nil }
-        return keys.count
+    mutating func withdraw(_ key: TemplateKey) -> Bool {
+        guard templates[key] != nil else { return false }
+        remove(key)
+        return true
     }
 
-    /// Holds a data set; returns how many held sets were dropped to stay within the count limit.
+    /// Withdraws every template (or options template) of `scope` (IPFIX "all templates" withdrawal);
+    /// returns how many.
+    mutating func withdrawAll(in scope: ExporterScope, options: Bool) -> Int {
+        guard let ids = idsByScope[scope] else { return 0 }
+        var removed = 0
+        for id in ids {
+            let key = TemplateKey(scope: scope, id: id)
+            if templates[key]?.template.isOptions == options {
+                remove(key)
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    /// Holds a copy of a data set; returns how many held sets (oldest first, possibly this one) were
+    /// dropped to stay within the count and byte limits.
     mutating func hold(_ records: UnsafeRawBufferPointer, key: TemplateKey, context: ExportContext) -> Int {
         sequence &+= 1
         pending.append(PendingDataSet(key: key, records: Array(records), context: context, sequence: sequence))
+        pendingPerKey[key, default: 0] += 1
+        pendingBytes += records.count
         var dropped = 0
-        if pending.count > limits.maximumPendingSets {
-            dropped = pending.count - limits.maximumPendingSets
-            pending.removeFirst(dropped)
+        var droppedBytes = 0
+        while dropped < pending.count
+            && (pending.count - dropped > limits.maximumPendingSets || pendingBytes - droppedBytes > limits.maximumPendingBytes) {
+            droppedBytes += pending[dropped].records.count
+            dropped += 1
         }
+        for set in pending[..<dropped] { forgetPending(set) }
+        pending.removeFirst(dropped)
         return dropped
     }
 
     /// Removes and returns the held sets waiting for `key`.
     mutating func release(_ key: TemplateKey) -> [PendingDataSet] {
-        guard pending.contains(where: { $0.key == key }) else { return [] }
+        guard pendingPerKey[key] != nil else { return [] }
         let released = pending.filter { $0.key == key }
         pending.removeAll { $0.key == key }
+        for set in released { forgetPending(set) }
         return released
     }
 
     /// Drops held sets older than the hold time at export time `nowMs`; returns how many.
     mutating func expire(nowMs: Int64) -> Int {
-        let limit = limits.pendingSeconds * 1000
-        let before = pending.count
-        pending.removeAll { nowMs - $0.context.exportMs > limit }
-        return before - pending.count
+        guard !pending.isEmpty else { return 0 }
+        let (limit, overflow) = limits.pendingSeconds.multipliedReportingOverflow(by: 1000)
+        let expired = pending.filter { nowMs &- $0.context.exportMs > (overflow ? .max : limit) }
+        guard !expired.isEmpty else { return 0 }
+        pending.removeAll { nowMs &- $0.context.exportMs > (overflow ? .max : limit) }
+        for set in expired { forgetPending(set) }
+        return expired.count
     }
 
     /// Drops every held set (end of input); returns how many.
     mutating func dropAll() -> Int {
-        defer { pending.removeAll() }
+        defer {
+            pending.removeAll()
+            pendingPerKey.removeAll()
+            pendingBytes = 0
+        }
         return pending.count
+    }
+
+    /// The key of the least recently refreshed template, taken off the queue; `nil` when none is left.
+    private mutating func popOldest() -> TemplateKey? {
+        while orderStart < order.count {
+            let (key, sequence) = order[orderStart]
+            orderStart += 1
+            if templates[key]?.sequence == sequence { return key }
+        }
+        return nil
+    }
+
+    /// Drops taken and stale queue entries once they outnumber the live ones (amortised O(1) per learn).
+    private mutating func compactOrder() {
+        guard order.count > 2 * templates.count + 64 else { return }
+        order = order[orderStart...].filter { templates[$0.key]?.sequence == $0.sequence }
+        orderStart = 0
+    }
+
+    /// Removes `key`'s template and its scope index entry.
+    private mutating func remove(_ key: TemplateKey) {
+        templates[key] = nil
+        idsByScope[key.scope]?.remove(key.id)
+        if idsByScope[key.scope]?.isEmpty == true { idsByScope[key.scope] = nil }
+    }
+
+    /// Updates the per-key count and byte total for a held set that is leaving.
+    private mutating func forgetPending(_ set: PendingDataSet) {
+        pendingBytes -= set.records.count
+        let left = (pendingPerKey[set.key] ?? 1) - 1
+        pendingPerKey[set.key] = left > 0 ? left : nil
     }
 }

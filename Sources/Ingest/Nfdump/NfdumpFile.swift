@@ -9,6 +9,20 @@ public struct NfdumpRawBlock: Sendable, Hashable {
     public var type: UInt16
     /// The payload's byte range in the file.
     public var payload: Range<Int>
+
+    /// Describes a block; ``NfdumpFile/nextBlock()`` makes these, tests and fuzz targets build their own.
+    ///
+    /// - Parameters:
+    ///   - offset: File offset of the block header.
+    ///   - recordCount: Records the block declares.
+    ///   - type: Block type (3: a list of records).
+    ///   - payload: The payload's byte range in the file.
+    public init(offset: Int, recordCount: UInt32, type: UInt16, payload: Range<Int>) {
+        self.offset = offset
+        self.recordCount = recordCount
+        self.type = type
+        self.payload = payload
+    }
 }
 
 /// An nfdump 1.7 file (`nfcapd.*`), mapped read-only, handing out its data blocks in order.
@@ -126,8 +140,9 @@ public final class NfdumpFile {
     private func readAppendix() {
         let bytes = storage.bytes
         let start = Int(header.appendixOffset)
+        // `start` is the header's 64-bit appendix offset: compare it without adding to it.
         guard header.appendixBlocks > 0, start >= NfdumpFileHeader.size,
-              start + Self.blockHeaderSize <= bytes.count else { return }
+              start <= bytes.count - Self.blockHeaderSize else { return }
         let records = Int(bytes.loadUnaligned(fromByteOffset: start, as: UInt32.self))
         let size = Int(bytes.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))
         let payloadStart = start + Self.blockHeaderSize
