@@ -44,7 +44,9 @@ public final class MappedPcapReader: CaptureReader {
                 return chunk
             }
             if let corrupt = scan.corrupt {
-                let next = header.resynchronise(bytes, from: offset, after: lastSeconds) ?? bytes.count
+                var next = bytes.count
+                if case .found(let found) = header.resynchronise(bytes, firstCandidate: offset + 1, after: lastSeconds,
+                                                                 atEnd: true) { next = found }
                 warnings.append(.skipped(offset: offset, bytes: next - offset, reason: corrupt.description))
                 offset = next
                 continue

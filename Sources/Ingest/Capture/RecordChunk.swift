@@ -124,6 +124,16 @@ public struct RecordChunk: Sendable {
     }
 }
 
+/// The outcome of ``PcapFileHeader/resynchronise(_:firstCandidate:after:atEnd:)``.
+enum Resynchronisation: Equatable {
+    /// A plausible record begins at this offset.
+    case found(Int)
+    /// Nothing before this offset is a plausible record; from it on, more bytes are needed to judge.
+    case needMore(Int)
+    /// The data hold no plausible record.
+    case none
+}
+
 /// Where a walk over record headers stopped.
 struct RecordScan {
     /// Offset just past the last whole record taken.
@@ -193,23 +203,36 @@ extension PcapFileHeader {
         return true
     }
 
-    /// The first offset after `start` where a plausible record begins whose successor is plausible too (or
-    /// lies at or beyond the end of `bytes`, unverifiable), or `nil` when `bytes` hold none.
+    /// Where the next plausible record begins at or after `firstCandidate`: the first offset holding a
+    /// plausible record whose successor is plausible too, or whose successor lies at or beyond the end of
+    /// the data (unverifiable).
     ///
-    /// - Parameter near: The seconds of the last good record, to reject headers far from it in time.
-    func resynchronise(_ bytes: UnsafeRawBufferPointer, from start: Int, after near: UInt32?) -> Int? {
-        var candidate = start &+ 1
+    /// A streaming caller sees only part of the data: with `atEnd` false, a candidate that cannot be judged
+    /// from the bytes at hand (its header or its successor's lies past them) is returned as
+    /// ``Resynchronisation/needMore(_:)``, so the caller reads on and asks again from there. That keeps
+    /// the answer independent of how the stream was cut into reads, equal to a reader that sees the whole
+    /// file.
+    ///
+    /// - Parameters:
+    ///   - bytes: The data at hand.
+    ///   - firstCandidate: The first offset to try.
+    ///   - near: The seconds of the last good record, to reject headers far from it in time.
+    ///   - atEnd: Whether `bytes` run to the end of the data.
+    func resynchronise(_ bytes: UnsafeRawBufferPointer, firstCandidate: Int, after near: UInt32?,
+                       atEnd: Bool) -> Resynchronisation {
+        var candidate = firstCandidate
         while candidate &+ Self.recordHeaderSize <= bytes.count {
             if isPlausibleRecord(bytes, at: candidate, near: near) {
                 let (_, _, captured, _) = recordHeader(bytes, at: candidate)
                 let next = candidate &+ Self.recordHeaderSize &+ Int(captured)
-                if next &+ Self.recordHeaderSize > bytes.count || isPlausibleRecord(bytes, at: next, near: near) {
-                    return candidate
+                if next &+ Self.recordHeaderSize > bytes.count {
+                    return atEnd ? .found(candidate) : .needMore(candidate)
                 }
+                if isPlausibleRecord(bytes, at: next, near: near) { return .found(candidate) }
             }
             candidate &+= 1
         }
-        return nil
+        return atEnd ? .none : .needMore(min(bytes.count, max(firstCandidate, bytes.count - Self.recordHeaderSize + 1)))
     }
 
     /// The seconds field of the last whole record in `bytes[start..<end]` (walking from `start`).

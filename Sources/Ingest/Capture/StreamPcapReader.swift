@@ -10,7 +10,8 @@ public final class StreamPcapReader: CaptureReader {
     private var ended = false
     /// The seconds of the last good record, to judge where a damaged region ends.
     private var lastSeconds: UInt32?
-    /// A damaged region still being stepped over: where it began, its bytes so far, and why.
+    /// A damaged region being stepped over: where it began, the bytes judged not to start a record so far
+    /// (0: only the corrupt header is known), and why.
     private var pendingSkip: (offset: Int, bytes: Int, reason: String)?
     /// Non-fatal problems found so far.
     public private(set) var warnings: [ParseError] = []
@@ -47,6 +48,31 @@ public final class StreamPcapReader: CaptureReader {
                 if filled < capacity { ended = true }
             }
             let bytes = UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled])
+            if let skip = pendingSkip {
+                // Stepping over damage: look for the next plausible record, reading on whenever the bytes
+                // at hand cannot settle it, so the answer does not depend on where reads ended.
+                switch header.resynchronise(bytes, firstCandidate: skip.bytes == 0 ? 1 : 0, after: lastSeconds,
+                                            atEnd: ended) {
+                case .found(let next):
+                    warnings.append(.skipped(offset: skip.offset, bytes: skip.bytes + next, reason: skip.reason))
+                    pendingSkip = nil
+                    leftover = Array(bytes[next...])
+                    streamOffset += next
+                case .needMore(let from):
+                    pendingSkip = (skip.offset, skip.bytes + from, skip.reason)
+                    leftover = Array(bytes[from...])
+                    streamOffset += from
+                    // The undecided candidate needs more than the buffer holds: grow it.
+                    if from == 0 && filled == capacity { capacity *= 2 }
+                case .none:
+                    warnings.append(.skipped(offset: skip.offset, bytes: skip.bytes + bytes.count, reason: skip.reason))
+                    pendingSkip = nil
+                    leftover = []
+                    streamOffset += bytes.count
+                    return nil
+                }
+                continue
+            }
             let scan = header.scanRecords(bytes, from: 0, targetBytes: Int.max, baseOffset: streamOffset)
             if scan.records > 0 {
                 leftover = Array(bytes[scan.end...])
@@ -57,20 +83,9 @@ public final class StreamPcapReader: CaptureReader {
                 return chunk
             }
             if let corrupt = scan.corrupt {
-                // Step over the damage to the next plausible record; keep enough of the tail to judge a
-                // record that starts near the end of what is buffered.
-                let keep = PcapFileHeader.recordHeaderSize * 2
-                let next = header.resynchronise(bytes, from: 0, after: lastSeconds)
-                    ?? (ended ? bytes.count : max(1, bytes.count - keep))
-                let region = pendingSkip.map { ($0.offset, $0.bytes + next) } ?? (streamOffset, next)
-                if next < bytes.count || ended {
-                    warnings.append(.skipped(offset: region.0, bytes: region.1, reason: pendingSkip?.reason ?? corrupt.description))
-                    pendingSkip = nil
-                } else {
-                    pendingSkip = (region.0, region.1, pendingSkip?.reason ?? corrupt.description)
-                }
-                leftover = Array(bytes[next...])
-                streamOffset += next
+                // The damage starts here; the next round steps over it.
+                pendingSkip = (streamOffset, 0, corrupt.description)
+                leftover = Array(bytes)
                 continue
             }
             leftover = Array(bytes)
