@@ -6,13 +6,19 @@ internal import Foundation
 ///
 /// Feed it every ``FlowModel/FlowBatch`` (``consume(_:)``), or merge detectors that each saw part of an
 /// archive (``merge(_:)``), then ask for ``findings(context:)``. The state is per candidate pair
-/// (initiator, responder, responder port, protocol) and bounded per pair by
-/// ``BeaconConfiguration/connectionCap``.
+/// (initiator, responder, responder port, protocol): totals in one open-addressing table, and every
+/// connection's start, size and answer appended to one log, so a flow costs a probe and an append, with
+/// nothing allocated per pair. The log is bounded per pair by ``BeaconConfiguration/connectionCap``
+/// (compacted whenever it doubles).
 public struct BeaconDetector: Sendable {
     /// The settings.
     public let configuration: BeaconConfiguration
-    /// Per-pair state.
-    public private(set) var pairs: [BeaconKey: BeaconPairState] = [:]
+    private var table = BeaconPairTable()
+    private var log = ConnectionLog()
+    /// The log is never compacted below this many connections (64 MB).
+    private let compactionFloor: Int
+    /// Log length at which the next compaction runs.
+    private var compactAt: Int
     /// The earliest packet time seen, ns.
     public private(set) var datasetStart: Int64 = .max
     /// The latest packet time seen, ns.
@@ -22,50 +28,135 @@ public struct BeaconDetector: Sendable {
 
     /// Creates an empty detector.
     public init(configuration: BeaconConfiguration = BeaconConfiguration()) {
-        self.configuration = configuration
+        self.init(configuration: configuration, compactionFloor: 1 << 22)
     }
+
+    /// Creates an empty detector whose log is compacted from `compactionFloor` connections on (tests use
+    /// a small one).
+    init(configuration: BeaconConfiguration, compactionFloor: Int) {
+        self.configuration = configuration
+        self.compactionFloor = compactionFloor
+        compactAt = compactionFloor
+    }
+
+    /// Connections held in the log (at most twice the cap per pair, or the compaction floor).
+    var connectionsHeld: Int { log.count }
+
+    /// How far ahead of the flow being added the slot of a later flow is prefetched.
+    static let prefetchDistance = 8
 
     /// Adds the flows of one batch (link-layer flows are ignored).
     public mutating func consume(_ flows: FlowBatch) {
-        let cap = configuration.connectionCap
-        for i in 0..<flows.count {
-            let flags = FlowRecord.Flags(rawValue: flows.flags[i])
-            guard !flags.contains(.link) else { continue }
+        let count = flows.count
+        guard count > 0 else { return }
+        var keys: [BeaconKey] = []
+        var hashes: [UInt64] = []
+        var rows: [Int] = []
+        keys.reserveCapacity(count)
+        hashes.reserveCapacity(count)
+        rows.reserveCapacity(count)
+        for i in 0..<count where flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 {
             let key = BeaconKey(src: IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i]),
                                 dst: IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i]),
                                 dport: flows.dstPort[i], proto: flows.proto[i])
+            keys.append(key)
+            hashes.append(table.hash(key))
+            rows.append(i)
+        }
+        log.reserve(rows.count)
+        for k in rows.indices {
+            if k &+ Self.prefetchDistance < rows.count { table.prefetch(hash: hashes[k &+ Self.prefetchDistance]) }
+            let i = rows[k]
+            let index = table.index(of: keys[k], hash: hashes[k])
             let start = flows.firstSeen[i], end = flows.lastSeen[i]
+            let bytesOut = flows.bytesOut[i]
+            let isContinuation = flows.flags[i] & FlowRecord.Flags.continuation.rawValue != 0
             datasetStart = min(datasetStart, start)
             datasetEnd = max(datasetEnd, end)
-            flowsSeen &+= 1
-            pairs[key, default: BeaconPairState()].add(
-                start: start, end: end, bytesOut: flows.bytesOut[i], bytesIn: flows.bytesIn[i],
-                answered: flows.packetsIn[i] > 0, isContinuation: flags.contains(.continuation), cap: cap)
+            table.withEntries { entries in
+                entries[index].bytesOut &+= bytesOut
+                entries[index].bytesIn &+= flows.bytesIn[i]
+                entries[index].firstSeen = min(entries[index].firstSeen, start)
+                entries[index].lastSeen = max(entries[index].lastSeen, end)
+                entries[index].totalDuration &+= max(0, end &- start)
+                if !isContinuation {
+                    entries[index].connections &+= 1
+                    entries[index].kept &+= 1
+                }
+            }
+            if !isContinuation {
+                log.append(pair: index, start: start, size: UInt32(clamping: bytesOut), unanswered: flows.packetsIn[i] == 0)
+            }
         }
+        flowsSeen &+= UInt64(rows.count)
+        if log.count >= compactAt { compact() }
     }
 
     /// Adds everything another detector saw (e.g. the other half of an archive).
     public mutating func merge(_ other: BeaconDetector) {
-        let cap = configuration.connectionCap
-        for (key, state) in other.pairs { pairs[key, default: BeaconPairState()].merge(state, cap: cap) }
+        var map: [Int] = []
+        map.reserveCapacity(other.table.count)
+        for entry in other.table.entries {
+            let index = table.index(of: entry.key, hash: table.hash(entry.key))
+            table.withEntries {
+                $0[index].addTotals(of: entry)
+                $0[index].kept &+= entry.kept
+            }
+            map.append(index)
+        }
+        log.append(other.log, mappingPairs: map)
         datasetStart = min(datasetStart, other.datasetStart)
         datasetEnd = max(datasetEnd, other.datasetEnd)
         flowsSeen &+= other.flowsSeen
+        if log.count >= compactAt { compact() }
+    }
+
+    /// Groups the log by pair and cuts every pair at the cap, so the log holds at most the cap per pair;
+    /// the next compaction waits until the log has doubled again.
+    private mutating func compact() {
+        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        log = grouped.log
+        table.withEntries { entries in
+            for pair in entries.indices { entries[pair].kept = UInt32(grouped.offsets[pair + 1] - grouped.offsets[pair]) }
+            for pair in grouped.truncated { entries[pair].isStrobe = true }
+        }
+        compactAt = max(compactionFloor, 2 * log.count)
+    }
+
+    /// Every pair's state: totals and kept connections, sorted and cut at the cap (built on demand, for
+    /// inspection; scoring builds only the candidates').
+    public var pairs: [BeaconKey: BeaconPairState] {
+        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        var pairs: [BeaconKey: BeaconPairState] = [:]
+        for (index, entry) in table.entries.enumerated() {
+            pairs[entry.key] = state(of: index, entry: entry, grouped: grouped)
+        }
+        return pairs
+    }
+
+    private func state(of index: Int, entry: BeaconPairEntry,
+                       grouped: (log: ConnectionLog, offsets: [Int], truncated: Set<Int>)) -> BeaconPairState {
+        var entry = entry
+        if grouped.truncated.contains(index) { entry.isStrobe = true }
+        return BeaconPairState(entry: entry, connections: grouped.log.run(grouped.offsets[index]..<grouped.offsets[index + 1]))
     }
 
     /// Distinct sources per destination over every pair seen.
-    public func prevalenceTable() -> PrevalenceTable { PrevalenceTable(pairs.keys) }
+    public func prevalenceTable() -> PrevalenceTable { PrevalenceTable(table.entries.lazy.map(\.key)) }
 
     /// The number of candidate pairs.
-    public var pairCount: Int { pairs.count }
+    public var pairCount: Int { table.count }
 
     /// Scores every pair with enough connections and returns the periodic ones, highest score first
     /// (ties by key).
     public func findings(context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         guard datasetEnd >= datasetStart else { return [] }
         let prevalence = prevalenceTable()
-        let minimum = configuration.minimumConnections
-        let candidates = pairs.filter { $0.value.connections >= UInt64(minimum) }.map { ($0.key, $0.value) }
+        let minimum = UInt64(configuration.minimumConnections)
+        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        let candidates = table.entries.indices.filter { table.entries[$0].connections >= minimum }.map {
+            (table.entries[$0].key, state(of: $0, entry: table.entries[$0], grouped: grouped))
+        }
         // Pairs are independent: score them in chunks on every core, each chunk into its own slot.
         let chunks = max(1, min(candidates.count / 64, ProcessInfo.processInfo.activeProcessorCount * 4))
         let slots = UnsafeMutableBufferPointer<[BeaconFinding]>.allocate(capacity: chunks)
@@ -86,11 +177,10 @@ public struct BeaconDetector: Sendable {
         return BeaconDetector.sortedFindings(slots.flatMap { $0 })
     }
 
-    /// The finding for one pair, or `nil` when it has too few beats or is not periodic.
+    /// The finding for one pair (its connections sorted and cut at the cap, as grouped from the log), or
+    /// `nil` when it has too few beats or is not periodic.
     func score(key: BeaconKey, state: BeaconPairState, prevalence: PrevalenceTable,
                context: BeaconContext) -> BeaconFinding? {
-        var state = state
-        state.normalise(cap: configuration.connectionCap)
         let beats = state.beatTimes(retryWindow: configuration.retryWindow)
         guard beats.seconds.count >= configuration.minimumConnections else { return nil }
         let totals = BeaconTotals(connections: state.connections, firstSeen: state.firstSeen, lastSeen: state.lastSeen,

@@ -29,6 +29,20 @@ public struct BeaconPairState: Sendable, Hashable {
     /// Creates an empty state.
     public init() {}
 
+    /// The state of a detector's pair: its totals and its kept connections, sorted.
+    init(entry: BeaconPairEntry, connections run: (starts: [Int64], sizes: [UInt32], unanswered: [Bool])) {
+        starts = run.starts
+        sizes = run.sizes
+        unanswered = run.unanswered
+        connections = entry.connections
+        bytesOut = entry.bytesOut
+        bytesIn = entry.bytesIn
+        firstSeen = entry.firstSeen
+        lastSeen = entry.lastSeen
+        totalDuration = entry.totalDuration
+        isStrobe = entry.isStrobe
+    }
+
     /// Adds one flow piece; continuations add bytes and time but are not new connections.
     public mutating func add(start: Int64, end: Int64, bytesOut out: UInt64, bytesIn incoming: UInt64,
                              answered: Bool, isContinuation: Bool, cap: Int) {

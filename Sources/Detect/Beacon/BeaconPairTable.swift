@@ -1,0 +1,127 @@
+internal import CPrefetch
+internal import FlowModel
+
+/// The totals of one candidate pair and its key, 96 bytes in one place: updating a pair touches one
+/// entry, not one array per field.
+struct BeaconPairEntry: Sendable {
+    var key: BeaconKey
+    /// Connections seen, kept or not.
+    var connections: UInt64 = 0
+    var bytesOut: UInt64 = 0
+    var bytesIn: UInt64 = 0
+    var firstSeen: Int64 = .max
+    var lastSeen: Int64 = .min
+    /// Summed flow durations, ns.
+    var totalDuration: Int64 = 0
+    /// Connections of the pair in the ``ConnectionLog``.
+    var kept: UInt32 = 0
+    /// Whether connections were dropped at the cap.
+    var isStrobe = false
+
+    init(key: BeaconKey) { self.key = key }
+
+    /// Adds `other`'s totals (not its connections).
+    mutating func addTotals(of other: BeaconPairEntry) {
+        connections &+= other.connections
+        bytesOut &+= other.bytesOut
+        bytesIn &+= other.bytesIn
+        firstSeen = min(firstSeen, other.firstSeen)
+        lastSeen = max(lastSeen, other.lastSeen)
+        totalDuration &+= other.totalDuration
+        isStrobe = isStrobe || other.isStrobe
+    }
+}
+
+/// The beacon detector's candidate pairs: entries in first-seen order, found by key through an
+/// open-addressing index.
+///
+/// A slot holds the upper 32 bits of the key's hash and the entry's index + 1 (0: empty), so a probe
+/// compares keys only when 32 hash bits agree. Linear probing, at most half full. The hash is seeded per
+/// table, so crafted addresses cannot make every key collide.
+struct BeaconPairTable: Sendable {
+    /// The pairs, in the order they were first seen (a pair's index never changes).
+    private(set) var entries: [BeaconPairEntry] = []
+    private var slots: [UInt64]
+    private let seed: UInt64
+
+    /// Creates an empty table.
+    init(seed: UInt64 = .random(in: 0...UInt64.max)) {
+        self.seed = seed
+        slots = Array(repeating: 0, count: 1 << 12)
+    }
+
+    /// The number of pairs.
+    var count: Int { entries.count }
+
+    /// The hash of `key`, from every bit of it.
+    @inline(__always)
+    func hash(_ key: BeaconKey) -> UInt64 {
+        let ports = UInt64(key.dport) << 8 | UInt64(key.proto)
+        return Self.mix(key.src.low ^ Self.mix(key.src.high ^ Self.mix(key.dst.low ^ Self.mix(key.dst.high ^ Self.mix(ports ^ seed)))))
+    }
+
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Hints the CPU to load the slot `hash` probes first.
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + Int(truncatingIfNeeded: hash) & ($0.count &- 1)) }
+    }
+
+    /// The index of `key`'s entry, inserting an empty one when the pair is new.
+    @inline(__always)
+    mutating func index(of key: BeaconKey, hash: UInt64) -> Int {
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count &- 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let value = slots[slot]
+                if value == 0 { return nil }
+                if value & 0xFFFF_FFFF_0000_0000 == tag {
+                    let index = Int(truncatingIfNeeded: value & 0xFFFF_FFFF) &- 1
+                    if entries[index].key == key { return index }
+                }
+                slot = (slot &+ 1) & mask
+            }
+        }
+        if let found { return found }
+        return insert(BeaconPairEntry(key: key), hash: hash)
+    }
+
+    /// Appends `entry` (whose key is not in the table) and returns its index.
+    private mutating func insert(_ entry: BeaconPairEntry, hash: UInt64) -> Int {
+        precondition(entries.count < Int(UInt32.max) - 1, "beacon pair table full")
+        if (entries.count &+ 1) &* 2 > slots.count { grow() }
+        entries.append(entry)
+        place(index: entries.count &- 1, hash: hash)
+        return entries.count &- 1
+    }
+
+    private mutating func place(index: Int, hash: UInt64) {
+        let value = hash & 0xFFFF_FFFF_0000_0000 | UInt64(index &+ 1)
+        slots.withUnsafeMutableBufferPointer { slots in
+            let mask = slots.count &- 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot &+ 1) & mask }
+            slots[slot] = value
+        }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: 0, count: slots.count * 2)
+        for index in entries.indices { place(index: index, hash: hash(entries[index].key)) }
+    }
+
+    /// Runs `body` with the entries' memory, for updates in a hot loop.
+    @inline(__always)
+    mutating func withEntries<R>(_ body: (UnsafeMutableBufferPointer<BeaconPairEntry>) -> R) -> R {
+        entries.withUnsafeMutableBufferPointer { body($0) }
+    }
+}
