@@ -138,8 +138,24 @@ extension FlowBatch {
         let order = (0..<count).sorted {
             (firstSeen[$0], lastSeen[$0], srcLow[$0], srcPort[$0], $0) < (firstSeen[$1], lastSeen[$1], srcLow[$1], srcPort[$1], $1)
         }
-        var sorted = FlowBatch()
-        for index in order { sorted.append(self[index]) }
-        return sorted
+        return gathered(order)
+    }
+
+    /// The flows at `order`, in that order: one gather per column, no record built per flow.
+    public func gathered(_ order: [Int]) -> FlowBatch {
+        func gather<T>(_ column: [T]) -> [T] {
+            column.withUnsafeBufferPointer { column in order.map { column[$0] } }
+        }
+        var result = FlowBatch()
+        result.srcHigh = gather(srcHigh); result.srcLow = gather(srcLow)
+        result.dstHigh = gather(dstHigh); result.dstLow = gather(dstLow)
+        result.srcPort = gather(srcPort); result.dstPort = gather(dstPort)
+        result.proto = gather(proto); result.flags = gather(flags)
+        result.firstSeen = gather(firstSeen); result.lastSeen = gather(lastSeen)
+        result.packetsOut = gather(packetsOut); result.bytesOut = gather(bytesOut)
+        result.packetsIn = gather(packetsIn); result.bytesIn = gather(bytesIn)
+        result.tcpFlagsOut = gather(tcpFlagsOut); result.tcpFlagsIn = gather(tcpFlagsIn)
+        result.endReason = gather(endReason)
+        return result
     }
 }

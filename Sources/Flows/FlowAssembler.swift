@@ -73,6 +73,7 @@ public final class FlowAssembler {
 
     private func drain() -> FlowBatch {
         var result = FlowBatch()
+        result.reserveCapacity(tables.reduce(0) { $0 + $1.finished.count })
         for table in tables where !table.finished.isEmpty {
             result.append(contentsOf: table.finished)
             table.finished.removeAll()

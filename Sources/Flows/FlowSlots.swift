@@ -30,13 +30,16 @@ struct FlowSlots {
     @inline(__always)
     static func tag(_ hash: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: hash >> 57) | 0x80 }
 
+    private let controlMemory: LargeMemory
+    private let entryMemory: LargeMemory
+
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "capacity must be a power of two")
         self.capacity = capacity
-        control = .allocate(capacity: capacity)
-        control.initialize(repeating: 0, count: capacity)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<FlowEntry>.stride, alignment: 64)
-        entries = raw.bindMemory(to: FlowEntry.self, capacity: capacity)
+        controlMemory = LargeMemory(byteCount: capacity)  // zeroed: every slot empty
+        control = controlMemory.base.bindMemory(to: UInt8.self, capacity: capacity)
+        entryMemory = LargeMemory(byteCount: capacity * MemoryLayout<FlowEntry>.stride)
+        entries = entryMemory.base.bindMemory(to: FlowEntry.self, capacity: capacity)
     }
 
     /// Whether slot `slot` holds a flow.
@@ -44,8 +47,8 @@ struct FlowSlots {
     func isLive(_ slot: Int) -> Bool { control[slot] >= 0x80 }
 
     func deallocate() {
-        control.deallocate()
-        UnsafeMutableRawPointer(entries).deallocate()
+        controlMemory.deallocate()
+        entryMemory.deallocate()
     }
 }
 

@@ -56,6 +56,7 @@ extension FlowTable {
     func finish() {
         sweep()
         let s = slots
+        finished.reserveCapacity(finished.count + liveCount)
         for slot in 0..<s.capacity where s.isLive(slot) {
             let e = s.entries + slot
             let closed = e.pointee.proto == UInt16(TransportProtocol.tcp) && FlowStatus.isClosed(e.pointee.status)

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Zeroed memory for the flow table's slots: mapped directly (and on Linux marked for transparent huge
+/// pages) when it is large, so a table of tens of megabytes takes a few hundred page faults instead of
+/// one per 4 KB page, and is handed back to the system when freed.
+///
+/// Growing a flow table to 429 k flows used to fault in every 4 KB page of each doubled table; on the
+/// 10 M-packet bulk capture those faults were a tenth of the run.
+struct LargeMemory {
+    /// Where the memory begins (64-byte aligned at least).
+    let base: UnsafeMutableRawPointer
+    /// Its length in bytes.
+    let byteCount: Int
+    private let isMapped: Bool
+
+    /// Below this, the allocator's own memory is used.
+    static let mappingThreshold = 1 << 21
+
+    /// Allocates `byteCount` zeroed bytes.
+    init(byteCount: Int) {
+        self.byteCount = max(byteCount, 1)
+        if self.byteCount >= Self.mappingThreshold,
+           let mapped = mmap(nil, self.byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+           mapped != MAP_FAILED {
+            #if os(Linux)
+            _ = madvise(mapped, self.byteCount, MADV_HUGEPAGE)  // a hint: ignored where THP is off
+            #endif
+            base = mapped
+            isMapped = true
+        } else {
+            base = UnsafeMutableRawPointer.allocate(byteCount: self.byteCount, alignment: 64)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: self.byteCount)
+            isMapped = false
+        }
+    }
+
+    /// Frees the memory.
+    func deallocate() {
+        if isMapped { munmap(base, byteCount) } else { base.deallocate() }
+    }
+}
