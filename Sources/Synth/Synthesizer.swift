@@ -98,7 +98,7 @@ public enum SynthError: Error, Sendable, CustomStringConvertible {
 
 /// Generates synthetic captures with ground truth.
 public enum Synthesizer {
-    /// Writes the capture(s), the truth and (hospital) the policy.
+    /// Writes the capture(s), the truth and the policy.
     public static func run(_ options: SynthOptions) throws(SynthError) -> SynthResult {
         try validate(options)
         let began = Date()
@@ -138,7 +138,9 @@ public enum Synthesizer {
                                         vlan: vlan)
                 let end = try bulk.run(builder: builder, writer: writer, random: &random)
                 try writer.close()
-                truth = makeTruth(options, writer: writer, end: end, policy: nil)
+                policyPath = naming.policyPath
+                try writeText(BulkScenario.policyYAML, to: naming.policyPath)
+                truth = makeTruth(options, writer: writer, end: end, policy: naming.policyPath)
             }
             let data: Data
             do { data = try truth.jsonData() } catch {

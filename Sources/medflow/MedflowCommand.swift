@@ -7,6 +7,7 @@ struct MedflowCommand: ParsableCommand {
         commandName: "medflow",
         abstract: "Turn captures into flows and hunt beaconing and unexpected egress from medical devices.",
         version: MedFlowVersionText.current,
-        subcommands: [AnalyzeCommand.self, FlowsCommand.self, PolicyCommand.self, SynthCommand.self, EvalCommand.self]
+        subcommands: [AnalyzeCommand.self, FlowsCommand.self, PolicyCommand.self, SynthCommand.self, EvalCommand.self,
+                      BenchCommand.self]
     )
 }

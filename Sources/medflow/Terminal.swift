@@ -101,10 +101,6 @@ enum SummaryText {
                 .joined(separator: ", "))
         }
         for warning in summary.warnings { lines.append("  warning: \(warning)") }
-        if !summary.findings.isEmpty {
-            lines.append("  findings: " + summary.findings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                .joined(separator: ", "))
-        }
         let written = summary.outputs.sorted { $0.key < $1.key }.map(\.value)
         if !written.isEmpty { lines.append("  wrote: " + written.joined(separator: ", ")) }
         return lines.joined(separator: "\n")

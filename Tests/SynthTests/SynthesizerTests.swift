@@ -44,7 +44,8 @@ func temporaryDirectory(_ name: String) throws -> String {
         for name in ["a", "b"] {
             let result = try Synthesizer.run(SynthOptions(scenario: .bulk, seed: 3, output: directory + "/\(name).pcap",
                                                           snaplen: 128, ipv6Share: 0.3, packets: 20_000))
-            #expect(result.truth.packets == 20_000 && result.policyPath == nil)
+            #expect(result.truth.packets == 20_000 && result.policyPath == directory + "/\(name).policy.yaml")
+            #expect(try String(contentsOfFile: result.policyPath ?? "", encoding: .utf8).contains("name: devices"))
             results.append(try Data(contentsOf: URL(fileURLWithPath: directory + "/\(name).pcap")))
         }
         #expect(results[0] == results[1])

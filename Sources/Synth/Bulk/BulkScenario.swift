@@ -81,6 +81,25 @@ struct BulkScenario {
         return time
     }
 
+    /// The policy written beside a bulk capture, so a throughput run exercises egress matching too: a
+    /// sixteenth of the IPv4 clients and the IPv6 ones form a medical zone allowed HTTPS to half the
+    /// Internet, and every other conversation of theirs is unexpected egress.
+    static let policyYAML = """
+        # Policy for `medflow synth --scenario bulk` (throughput runs): gives the egress detector work.
+        internal: [10.0.0.0/8, fc00::/7]
+        zones:
+          - name: devices
+            medical: true
+            cidrs: [10.0.0.0/12, fd4d:6564:20::/64]
+            allow:
+              - {dst: 0.0.0.0/1, ports: [443], proto: tcp}
+              - {dst: "2001:db8::/32", ports: [443, 8443], proto: tcp}
+          - name: clients
+            medical: false
+            cidrs: [10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9]
+
+        """
+
     private mutating func newFlow(_ random: inout SplitMix64) -> Flow {
         flowsStarted += 1
         let bits = random.next()
