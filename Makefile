@@ -10,7 +10,7 @@ SAMPLE  := datasets/sample-loopback.pcap.zst
 HOSPITAL := datasets/hospital-2h
 OUT     := out/hospital
 
-.PHONY: all deps peers build release run test bench fuzz clean hospital-sample
+.PHONY: all deps peers build release run test tsan bench fuzz clean hospital-sample
 
 all: build
 
@@ -51,6 +51,12 @@ hospital-sample: release
 
 test: deps
 	$(SWIFT) test
+
+# The concurrent pipeline's tests under ThreadSanitizer (own build directory, so it does not disturb the
+# normal one): parallel decoding, sharded flow tables, sinks on background queues, parallel scoring.
+TSAN_TESTS ?= SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests
+tsan: deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build/tsan --filter '$(TSAN_TESTS)'
 
 # Runs the benchmark suites (a separate package under Benchmarks/, release build).
 bench: deps

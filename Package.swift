@@ -12,10 +12,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MedFlow", targets: ["MedFlow"]),
-        // The stages on their own, for the fuzz targets in Fuzz/ (a separate package).
+        // The stages on their own, for the fuzz targets in Fuzz/ (a separate package) …
         .library(name: "FlowModel", targets: ["FlowModel"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Detect", targets: ["Detect"]),
+        // … and for the stage benchmarks in Benchmarks/.
+        .library(name: "Flows", targets: ["Flows"]),
+        .library(name: "Output", targets: ["Output"]),
+        .library(name: "Synth", targets: ["Synth"]),
         .executable(name: "medflow", targets: ["medflow"]),
     ],
     dependencies: [

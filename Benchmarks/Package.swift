@@ -22,6 +22,18 @@ let package = Package(
             path: "Benchmarks/DetectBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PipelineBenchmarks",
+            dependencies: [
+                .product(name: "MedFlow", package: rootPackage),
+                .product(name: "Flows", package: rootPackage),
+                .product(name: "Output", package: rootPackage),
+                .product(name: "Synth", package: rootPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PipelineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
