@@ -36,4 +36,21 @@ struct DNSHostileTests {
         let cut: [UInt8] = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0x3F, 0x61]
         #expect(throws: DNSParseError.truncated(offset: 13, needed: 63)) { try DNSMessageTests.answers(cut) }
     }
+
+    /// What `FuzzDNS` found: labels of bytes that are not ASCII came out as U+FFFD, three UTF-8 bytes
+    /// each, so a legal 250-byte name became a 700-byte string.
+    @Test("label bytes that are not printable ASCII become one '?' each: names stay within 255 bytes")
+    func nonASCIILabels() throws {
+        var b = DNSBuilder()
+        b.header(answers: 1)
+        for _ in 0..<4 { b.bytes.append(61); b.bytes += [UInt8](repeating: 0xE0, count: 60) + [UInt8(ascii: ".")] }
+        b.bytes.append(0)
+        b.u16(1); b.u16(1)
+        b.record(owner: 12, type: 1, [10, 0, 0, 9])
+        let answers = try DNSMessageTests.answers(b.bytes)
+        #expect(answers.count == 1)
+        let name = try #require(answers.first?.name)
+        #expect(name.utf8.count == 4 * 61 + 3)
+        #expect(name == Array(repeating: String(repeating: "?", count: 61), count: 4).joined(separator: "."))
+    }
 }

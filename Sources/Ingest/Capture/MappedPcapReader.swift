@@ -39,7 +39,7 @@ public final class MappedPcapReader: CaptureReader {
             if scan.records > 0 {
                 let chunk = RecordChunk(storage: storage, range: offset..<scan.end, header: header, fileOffset: offset,
                                         recordCount: scan.records)
-                lastSeconds = header.lastSeconds(bytes, from: offset, to: scan.end) ?? lastSeconds
+                lastSeconds = scan.lastSeconds ?? lastSeconds
                 offset = scan.end
                 return chunk
             }

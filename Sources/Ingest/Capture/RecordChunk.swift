@@ -144,6 +144,8 @@ struct RecordScan {
     var stoppedAtPartialRecord: Bool
     /// Set when the walk stopped at a header that is not sane (at ``end``).
     var corrupt: ParseError? = nil
+    /// The seconds field of the last record taken, if any.
+    var lastSeconds: UInt32? = nil
 }
 
 extension PcapFileHeader {
@@ -163,29 +165,33 @@ extension PcapFileHeader {
     ) -> RecordScan {
         var offset = start
         var records = 0
+        var lastSeconds: UInt32?
         let end = bytes.count
         let limit = Self.maximumRecordLength
         while offset &- start < targetBytes {
             guard offset &+ Self.recordHeaderSize <= end else {
-                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end)
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end, lastSeconds: lastSeconds)
             }
-            let (_, fraction, captured, _) = recordHeader(bytes, at: offset)
+            let (seconds, fraction, captured, _) = recordHeader(bytes, at: offset)
             guard captured <= limit else {
                 return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
-                    .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured)))
+                    .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured)),
+                    lastSeconds: lastSeconds)
             }
             guard fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else {
                 return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
-                    .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction", value: Int(fraction)))
+                    .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction", value: Int(fraction)),
+                    lastSeconds: lastSeconds)
             }
             let next = offset &+ Self.recordHeaderSize &+ Int(captured)
             guard next <= end else {
-                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: true)
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: true, lastSeconds: lastSeconds)
             }
             offset = next
             records &+= 1
+            lastSeconds = seconds
         }
-        return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false)
+        return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, lastSeconds: lastSeconds)
     }
 
     /// Whether a record header at `offset` looks like one a capture tool wrote: whole header, captured
@@ -233,17 +239,5 @@ extension PcapFileHeader {
             candidate &+= 1
         }
         return atEnd ? .none : .needMore(min(bytes.count, max(firstCandidate, bytes.count - Self.recordHeaderSize + 1)))
-    }
-
-    /// The seconds field of the last whole record in `bytes[start..<end]` (walking from `start`).
-    func lastSeconds(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt32? {
-        var offset = start
-        var last: UInt32?
-        while offset &+ Self.recordHeaderSize <= end {
-            let (seconds, _, captured, _) = recordHeader(bytes, at: offset)
-            last = seconds
-            offset = offset &+ Self.recordHeaderSize &+ Int(captured)
-        }
-        return last
     }
 }

@@ -78,7 +78,7 @@ public final class StreamPcapReader: CaptureReader {
                 leftover = Array(bytes[scan.end...])
                 let chunk = RecordChunk(storage: storage, range: 0..<scan.end, header: header,
                                         fileOffset: streamOffset, recordCount: scan.records)
-                lastSeconds = header.lastSeconds(bytes, from: 0, to: scan.end) ?? lastSeconds
+                lastSeconds = scan.lastSeconds ?? lastSeconds
                 streamOffset += scan.end
                 return chunk
             }

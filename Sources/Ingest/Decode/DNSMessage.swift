@@ -164,7 +164,14 @@ public enum DNSMessage {
                     guard text.count + length + 1 <= 255 else { throw .badLabel(offset: cursor) }
                     if !text.isEmpty { text.append(UInt8(ascii: ".")) }
                     for byte in bytes[(cursor + 1)..<(cursor + 1 + length)] {
-                        text.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                        // Lower-case ASCII letters; a byte that is not printable ASCII (or a dot inside a
+                        // label) becomes one `?`, so the text is valid UTF-8 of at most 255 bytes, like
+                        // the name on the wire (decoding raw bytes as UTF-8 could triple them).
+                        switch byte {
+                        case 0x41...0x5A: text.append(byte | 0x20)
+                        case 0x21...0x7E where byte != UInt8(ascii: "."): text.append(byte)
+                        default: text.append(UInt8(ascii: "?"))
+                        }
                     }
                     cursor += 1 + length
                 default:
