@@ -1,17 +1,13 @@
+import FlowModel
+
 /// The hashes the flow stage keys on.
 ///
 /// Both are symmetric: a packet and its reply hash alike. `pair` covers the two addresses only, so all
 /// fragments of a datagram (whose later pieces carry no ports) and both directions land in one shard.
 enum FlowHash {
-    /// SplitMix64's finaliser: every input bit affects every output bit. Never hash raw network-order
-    /// IPv4 values by their low bits (REFERENCES §3: tcpdump's 10.x.x.x collisions).
+    /// ``FlowModel/mix64(_:)``: every input bit affects every output bit.
     @inline(__always)
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    static func mix(_ x: UInt64) -> UInt64 { mix64(x) }
 
     /// A hash of the unordered address pair.
     @inline(__always)

@@ -1,4 +1,4 @@
-public import FlowModel
+internal import FlowModel
 
 /// The connection starts a ``FanOutDetector`` keeps, as flat columns: one entry per (src, dport, proto) key
 /// in an open-addressing table (multiplicative hash, linear probing, no per-key allocation), one row per

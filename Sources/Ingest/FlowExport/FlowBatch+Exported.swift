@@ -1,4 +1,4 @@
-public import FlowModel
+internal import FlowModel
 
 extension FlowBatch {
     /// Appends one unidirectional exported flow record (nfdump, NetFlow, IPFIX) as a flow whose initiator
