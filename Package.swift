@@ -36,6 +36,7 @@ let package = Package(
 
         // MARK: - C helpers
         .target(name: "CPrefetch"),
+        .target(name: "CMalloc"),
 
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
@@ -56,7 +57,7 @@ let package = Package(
         .target(name: "Synth", dependencies: ["FlowModel", "Output"], swiftSettings: swiftSettings),
         .target(
             name: "MedFlow",
-            dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output"],
+            dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output", "CMalloc"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -49,6 +49,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
+        AllocatorTuning.keepFreedMemory()
         var options = AnalyzeOptions(pipeline: pipeline.pipelineOptions, outputDirectory: out, writeFlows: flows,
                                      compression: compression, format: format, policyPath: policy)
         options.intraFlowBeacons = !noIntraFlowBeacons

@@ -15,6 +15,7 @@ struct FlowsCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        AllocatorTuning.keepFreedMemory()
         let progress = ProgressLine(enabled: !pipeline.quiet)
         let summary = try runReportingErrors { () throws(AnalysisError) in
             try Analyzer.exportFlows(pipeline.pipelineOptions, to: output, progress: progress.update)
