@@ -1,5 +1,5 @@
 public import ArgumentParser
-public import MedFlow
+import MedFlow
 public import Output
 
 /// `medflow analyze`: flows, detectors and `summary.json` into a directory.
