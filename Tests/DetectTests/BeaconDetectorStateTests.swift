@@ -76,4 +76,18 @@ import Testing
         #expect(merged.pairs == Self.model(records, cap: 30))
         #expect(merged.flowsSeen == UInt64(records.count))
     }
+
+    @Test func prevalenceForSomeDestinationsMatchesTheFullTable() {
+        let records = Self.randomFlows(seed: 9, count: 2_000)
+        var detector = BeaconDetector()
+        Self.feed(records[...], into: &detector, batch: 100)
+        let full = detector.prevalenceTable()
+        let destinations = Set(records.map(\.dst))
+        let sources = Set(records.map(\.src))
+        for destination in destinations {
+            let expected = Double(Set(records.filter { $0.dst == destination }.map(\.src)).count) / Double(sources.count)
+            #expect(full.share(of: destination) == expected)
+            #expect(detector.prevalenceTable(for: [destination]).share(of: destination) == expected)
+        }
+    }
 }

@@ -141,8 +141,10 @@ public struct BeaconDetector: Sendable {
         return BeaconPairState(entry: entry, connections: grouped.log.run(grouped.offsets[index]..<grouped.offsets[index + 1]))
     }
 
-    /// Distinct sources per destination over every pair seen.
-    public func prevalenceTable() -> PrevalenceTable { PrevalenceTable(table.entries.lazy.map(\.key)) }
+    /// Distinct sources per destination over every pair seen, for `destinations` (all when `nil`).
+    public func prevalenceTable(for destinations: Set<IPAddress>? = nil) -> PrevalenceTable {
+        PrevalenceTable(table.entries.lazy.map(\.key), destinations: destinations)
+    }
 
     /// The number of candidate pairs.
     public var pairCount: Int { table.count }
@@ -151,12 +153,12 @@ public struct BeaconDetector: Sendable {
     /// (ties by key).
     public func findings(context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         guard datasetEnd >= datasetStart else { return [] }
-        let prevalence = prevalenceTable()
         let minimum = UInt64(configuration.minimumConnections)
         let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
         let candidates = table.entries.indices.filter { table.entries[$0].connections >= minimum }.map {
             (table.entries[$0].key, state(of: $0, entry: table.entries[$0], grouped: grouped))
         }
+        let prevalence = prevalenceTable(for: Set(candidates.map(\.0.dst)))
         // Pairs are independent: score them in chunks on every core, each chunk into its own slot.
         let chunks = max(1, min(candidates.count / 64, ProcessInfo.processInfo.activeProcessorCount * 4))
         let slots = UnsafeMutableBufferPointer<[BeaconFinding]>.allocate(capacity: chunks)
@@ -287,37 +289,46 @@ public struct BeaconDetector: Sendable {
 
 /// How many distinct sources talk to each destination, as a share of all sources.
 ///
-/// Built by sorting rather than hashing: every (destination, source) pair once, sorted, so a
-/// destination's sources are one run found by binary search. Hundreds of thousands of pairs sort in tens
-/// of milliseconds, where sets of them cost a hash per pair and repeated resizing.
+/// Built by sorting rather than hashing: every source once as a 128-bit integer (sorted to count the
+/// distinct ones), and the (destination, source) pairs of the destinations asked about, sorted, so a
+/// destination's sources are one run found by binary search. An archive with millions of pairs and a
+/// few candidate destinations sorts millions of plain integers and a few pairs.
 public struct PrevalenceTable: Sendable {
     /// (destination, source) address halves, sorted and without repeats.
     private let pairs: [SIMD4<UInt64>]
     private let sourceCount: Int
+    /// The destinations the table answers for (`nil`: all).
+    private let destinations: Set<IPAddress>?
     /// The number of pairs the table was built from.
     private(set) var pairCount = 0
 
-    init(_ keys: some Sequence<BeaconKey>) {
+    init(_ keys: some Sequence<BeaconKey>, destinations: Set<IPAddress>? = nil) {
         var pairs: [SIMD4<UInt64>] = []
-        var sources: [IPAddress] = []
+        var sources: [UInt128] = []
         var count = 0
         for key in keys {
             count += 1
-            sources.append(key.src)
-            pairs.append(SIMD4(key.dst.high, key.dst.low, key.src.high, key.src.low))
+            sources.append(UInt128(key.src.high) << 64 | UInt128(key.src.low))
+            if destinations?.contains(key.dst) ?? true {
+                pairs.append(SIMD4(key.dst.high, key.dst.low, key.src.high, key.src.low))
+            }
         }
         pairCount = count
         sources.sort()
-        sourceCount = sources.indices.reduce(0) { $0 + ($1 == 0 || sources[$1] != sources[$1 - 1] ? 1 : 0) }
+        var distinct = 0
+        for index in sources.indices where index == 0 || sources[index] != sources[index - 1] { distinct += 1 }
+        sourceCount = distinct
         pairs.sort { ($0[0], $0[1], $0[2], $0[3]) < ($1[0], $1[1], $1[2], $1[3]) }
         var unique: [SIMD4<UInt64>] = []
         unique.reserveCapacity(pairs.count)
         for pair in pairs where unique.last != pair { unique.append(pair) }
         self.pairs = unique
+        self.destinations = destinations
     }
 
     /// The share of sources that talk to `destination`.
     public func share(of destination: IPAddress) -> Double {
+        precondition(destinations?.contains(destination) ?? true, "prevalence asked for a destination it was not built for")
         guard sourceCount > 0 else { return 0 }
         let key = (destination.high, destination.low)
         var low = 0, high = pairs.count

@@ -196,18 +196,21 @@ public struct BurstTracker: Sendable {
         // Bursts must be well separated: with periods near the quiet gap, continuous chatter splits into
         // "bursts" at a rhythm set by the gap itself.
         periodicity.minimumPeriod = max(periodicity.minimumPeriod, 5 * Double(quietGap) / 1e9)
-        var prevalence: PrevalenceTable? = nil
-        var found: [BeaconFinding] = []
+        var periodic: [(track: Track, times: [Double], result: Periodicity.Result)] = []
         for track in tracks where track.laterBursts.count + 1 >= configuration.minimumConnections {
             let times = track.bursts.sorted().map { Double($0) / 1e9 }
             let result = Periodicity.test(times: times, configuration: periodicity)
-            guard result.isPeriodic else { continue }
-            if prevalence == nil { prevalence = detector.prevalenceTable() }
+            if result.isPeriodic { periodic.append((track, times, result)) }
+        }
+        guard !periodic.isEmpty else { return [] }
+        let prevalence = detector.prevalenceTable(for: Set(periodic.map(\.track.key.dst)))
+        var found: [BeaconFinding] = []
+        for (track, times, result) in periodic {
             let totals = BeaconTotals(connections: track.packets, firstSeen: track.firstSeen, lastSeen: track.lastPacket,
                                       bytesOut: track.bytesOut, bytesIn: track.bytesIn, isStrobe: track.isStrobe)
             found.append(detector.finding(key: track.key, kind: .intraFlow, beats: times.count, totals: totals,
                                           periodicity: result, rita: nil,
-                                          prevalence: prevalence?.share(of: track.key.dst) ?? 0, context: context))
+                                          prevalence: prevalence.share(of: track.key.dst), context: context))
         }
         return BeaconDetector.sortedFindings(found)
     }
