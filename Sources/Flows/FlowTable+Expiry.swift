@@ -88,10 +88,11 @@ extension FlowTable {
         liveCount -= 1
     }
 
-    /// Re-inserts every live flow into fresh slots sized for twice the live count, dropping tombstones.
+    /// Re-inserts every live flow into fresh slots, the power of two above twice the live count (a quarter
+    /// to a half full), dropping tombstones.
     func rebuild() {
         let old = slots
-        let fresh = FlowSlots(capacity: max(16, (liveCount * 2 + 1).nextPowerOfTwo * 2))
+        let fresh = FlowSlots(capacity: max(16, (liveCount * 2 + 1).nextPowerOfTwo))
         for slot in 0..<old.capacity where old.isLive(slot) {
             let e = old.entries[slot]
             let hash = FlowHash.key(e.aHigh, e.aLow, e.bHigh, e.bLow, e.aPort, e.bPort, e.proto)
