@@ -289,10 +289,10 @@ public struct BeaconDetector: Sendable {
 
 /// How many distinct sources talk to each destination, as a share of all sources.
 ///
-/// Built by sorting rather than hashing: every source once as a 128-bit integer (sorted to count the
-/// distinct ones), and the (destination, source) pairs of the destinations asked about, sorted, so a
-/// destination's sources are one run found by binary search. An archive with millions of pairs and a
-/// few candidate destinations sorts millions of plain integers and a few pairs.
+/// Sources are counted through 64-bit fingerprints in a flat open-addressing set (one pass); the
+/// (destination, source) pairs of the destinations asked about are sorted, so a destination's sources
+/// are one run found by binary search. An archive with millions of pairs and a few candidate
+/// destinations costs one probe per pair and a small sort.
 public struct PrevalenceTable: Sendable {
     /// (destination, source) address halves, sorted and without repeats.
     private let pairs: [SIMD4<UInt64>]
@@ -304,26 +304,43 @@ public struct PrevalenceTable: Sendable {
 
     init(_ keys: some Sequence<BeaconKey>, destinations: Set<IPAddress>? = nil) {
         var pairs: [SIMD4<UInt64>] = []
-        var sources: [UInt128] = []
-        var count = 0
+        var sources: [UInt64] = []
         for key in keys {
-            count += 1
-            sources.append(UInt128(key.src.high) << 64 | UInt128(key.src.low))
+            // A 64-bit fingerprint per source (never 0, the empty mark below): two of millions of sources
+            // share one with a chance of about 1 in 10^7, which would change a share by one source.
+            sources.append(mix64(key.src.high ^ mix64(key.src.low)) | 1)
             if destinations?.contains(key.dst) ?? true {
                 pairs.append(SIMD4(key.dst.high, key.dst.low, key.src.high, key.src.low))
             }
         }
-        pairCount = count
-        sources.sort()
-        var distinct = 0
-        for index in sources.indices where index == 0 || sources[index] != sources[index - 1] { distinct += 1 }
-        sourceCount = distinct
+        pairCount = sources.count
+        sourceCount = Self.distinctCount(sources)
         pairs.sort { ($0[0], $0[1], $0[2], $0[3]) < ($1[0], $1[1], $1[2], $1[3]) }
         var unique: [SIMD4<UInt64>] = []
         unique.reserveCapacity(pairs.count)
         for pair in pairs where unique.last != pair { unique.append(pair) }
         self.pairs = unique
         self.destinations = destinations
+    }
+
+    /// The number of distinct values in `fingerprints` (none 0), by one pass into an open-addressing set.
+    static func distinctCount(_ fingerprints: [UInt64]) -> Int {
+        var capacity = 16
+        while capacity < fingerprints.count * 2 { capacity *= 2 }
+        var set = [UInt64](repeating: 0, count: capacity)
+        var distinct = 0
+        set.withUnsafeMutableBufferPointer { set in
+            let mask = capacity - 1
+            for value in fingerprints {
+                var slot = Int(truncatingIfNeeded: value >> 20) & mask
+                while set[slot] != 0 && set[slot] != value { slot = (slot &+ 1) & mask }
+                if set[slot] == 0 {
+                    set[slot] = value
+                    distinct += 1
+                }
+            }
+        }
+        return distinct
     }
 
     /// The share of sources that talk to `destination`.

@@ -36,8 +36,9 @@ struct BeaconPairEntry: Sendable {
 /// open-addressing index.
 ///
 /// A slot holds the upper 32 bits of the key's hash and the entry's index + 1 (0: empty), so a probe
-/// compares keys only when 32 hash bits agree. Linear probing, at most half full. The hash is seeded per
-/// table, so crafted addresses cannot make every key collide.
+/// compares keys only when those bits agree; a key's home slot comes from the same bits, so growing the
+/// index moves slot words without reading a key or hashing again. Linear probing, at most half full.
+/// The hash is seeded per table, so crafted addresses cannot make every key collide.
 struct BeaconPairTable: Sendable {
     /// The pairs, in the order they were first seen (a pair's index never changes).
     private(set) var entries: [BeaconPairEntry] = []
@@ -66,8 +67,12 @@ struct BeaconPairTable: Sendable {
     /// Hints the CPU to load the slot `hash` probes first.
     @inline(__always)
     func prefetch(hash: UInt64) {
-        slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + Int(truncatingIfNeeded: hash) & ($0.count &- 1)) }
+        slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + Self.home(hash, mask: $0.count &- 1)) }
     }
+
+    /// The first slot a key with hash `hash` may occupy.
+    @inline(__always)
+    static func home(_ hash: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: hash >> 32) & mask }
 
     /// The index of `key`'s entry, inserting an empty one when the pair is new.
     @inline(__always)
@@ -75,7 +80,7 @@ struct BeaconPairTable: Sendable {
         let tag = hash & 0xFFFF_FFFF_0000_0000
         let found: Int? = slots.withUnsafeBufferPointer { slots in
             let mask = slots.count &- 1
-            var slot = Int(truncatingIfNeeded: hash) & mask
+            var slot = Self.home(hash, mask: mask)
             while true {
                 let value = slots[slot]
                 if value == 0 { return nil }
@@ -100,18 +105,29 @@ struct BeaconPairTable: Sendable {
     }
 
     private mutating func place(index: Int, hash: UInt64) {
-        let value = hash & 0xFFFF_FFFF_0000_0000 | UInt64(index &+ 1)
-        slots.withUnsafeMutableBufferPointer { slots in
-            let mask = slots.count &- 1
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] != 0 { slot = (slot &+ 1) & mask }
-            slots[slot] = value
+        slots.withUnsafeMutableBufferPointer {
+            Self.place(hash & 0xFFFF_FFFF_0000_0000 | UInt64(index &+ 1), in: $0)
         }
     }
 
+    /// Puts a slot word at its home slot or the first empty one after it.
+    @inline(__always)
+    private static func place(_ value: UInt64, in slots: UnsafeMutableBufferPointer<UInt64>) {
+        let mask = slots.count &- 1
+        var slot = home(value, mask: mask)
+        while slots[slot] != 0 { slot = (slot &+ 1) & mask }
+        slots[slot] = value
+    }
+
+    /// Doubles the index: every slot word moves to its home in the larger one (no key is read).
     private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        for index in entries.indices { place(index: index, hash: hash(entries[index].key)) }
+        var larger = [UInt64](repeating: 0, count: slots.count * 2)
+        slots.withUnsafeBufferPointer { old in
+            larger.withUnsafeMutableBufferPointer { new in
+                for value in old where value != 0 { Self.place(value, in: new) }
+            }
+        }
+        slots = larger
     }
 
     /// Runs `body` with the entries' memory, for updates in a hot loop.
