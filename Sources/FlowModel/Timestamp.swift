@@ -71,20 +71,24 @@ public struct Timestamp: Hashable, Comparable, Sendable {
 }
 
 /// Appends `value` zero-padded to `count` decimal digits (values wider than `count` keep their leading digits).
+///
+/// The digits are written right to left into a local buffer and appended at once: one capacity check
+/// per number instead of one per digit (timestamps are the bulk of a flow line).
 func appendDigits(_ value: Int64, count: Int, to out: inout [UInt8]) {
-    var value = value
-    if value < 0 { out.append(UInt8(ascii: "-")); value = -value }
-    var scratch: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var length = 0
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 19 digits and padding to 24
     withUnsafeMutableBytes(of: &scratch) { buffer in
+        var index = buffer.count
         repeat {
-            buffer[length] = UInt8(ascii: "0") + UInt8(value % 10)
-            value /= 10
-            length += 1
-        } while value > 0 && length < 20
-        while length < count { buffer[length] = UInt8(ascii: "0"); length += 1 }
-        for i in stride(from: length - 1, through: 0, by: -1) { out.append(buffer[i]) }
+            index -= 1
+            buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        while buffer.count - index < count && index > 0 {
+            index -= 1
+            buffer[index] = UInt8(ascii: "0")
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
     }
 }

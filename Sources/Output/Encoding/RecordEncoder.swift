@@ -37,13 +37,28 @@ public struct RecordEncoder: Sendable {
     }
 
     private mutating func key(_ name: StaticString) {
-        if fieldIndex > 0 { bytes.append(UInt8(ascii: ",")) }
+        let separator = fieldIndex > 0
         fieldIndex += 1
-        guard format == .ndjson else { return }
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        guard format == .ndjson else {
+            if separator { bytes.append(UInt8(ascii: ",")) }
+            return
+        }
+        // `,"name":` assembled on the stack and appended at once: one capacity check per key.
+        name.withUTF8Buffer { name in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { buffer in
+                var index = 0
+                if separator { buffer[0] = UInt8(ascii: ","); index = 1 }
+                buffer[index] = UInt8(ascii: "\"")
+                index += 1
+                for byte in name {
+                    buffer[index] = byte
+                    index += 1
+                }
+                buffer[index] = UInt8(ascii: "\"")
+                buffer[index + 1] = UInt8(ascii: ":")
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(index + 2)]))
+            }
+        }
     }
 
     /// Writes a string field, escaped for JSON or quoted for CSV as needed.
