@@ -4,7 +4,8 @@
 #   Fuzz/fuzz.sh SECONDS [TARGET…|all]
 #
 # Each target starts from its committed seeds (Fuzz/Corpus/TARGET) plus what earlier runs found
-# (.build/fuzz-corpus/TARGET, outside git); new inputs go to the latter. Crashes, leaks, timeouts and
+# (.build/fuzz-corpus/TARGET, outside git; on a fresh checkout it is filled from Fuzz/Corpus-merged.tar.zst,
+# the minimized corpus of the 10-minute runs); new inputs go to the latter. Crashes, leaks, timeouts and
 # out-of-memory inputs are written to .build/fuzz-artifacts/TARGET/, the log to .build/fuzz-logs/TARGET.log.
 # Runs at `nice -n 10`, one target at a time. Exits non-zero when any target failed.
 #
@@ -41,6 +42,10 @@ for target in "${targets[@]}"; do
     artifacts=.build/fuzz-artifacts/$target
     log=.build/fuzz-logs/$target.log
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
+    # A fresh checkout starts from the committed minimized corpus of earlier runs, not only the seeds.
+    if [ -z "$(ls -A "$corpus")" ] && [ -f Fuzz/Corpus-merged.tar.zst ] && command -v zstd >/dev/null; then
+        zstd -dcq Fuzz/Corpus-merged.tar.zst | tar -xf - -C .build/fuzz-corpus "$target" 2>/dev/null || true
+    fi
     dict=()
     [ -f "Fuzz/Dictionaries/$target.dict" ] && dict=(-dict="Fuzz/Dictionaries/$target.dict")
     echo "fuzz: $target for ${seconds}s (log: $log)"
