@@ -63,43 +63,52 @@ extension Pipeline {
         func parsing<T>(_ body: () throws(ParseError) -> T) throws(AnalysisError) -> T {
             do { return try body() } catch { throw .input(InputError(path: path, underlying: error)) }
         }
-        switch kind {
-        case .nfdump:
-            let file = try parsing { () throws(ParseError) in try NfdumpFile(path: path) }
-            input.format = "nfdump"
-            input.compression = file.header.compression.name
-            try readNfdump(file, input: &input, counters: &counters, report: &report, sinks: sinks, progress: progress)
-            input.warnings = file.warnings.map(\.description)
-        case .datagrams:
-            let reader = try parsing { () throws(ParseError) in try DatagramFileReader(path: path) }
-            var more = true
-            while more {
-                var batch = FlowBatch()
-                more = measure(&report.decodeSeconds) { reader.next(into: &batch) }
-                try deliverRecords(batch, input: &input, report: &report, sinks: sinks)
-                progress(reader.decoder.counters.flows, 0)
+        do throws(AnalysisError) {
+            switch kind {
+            case .nfdump:
+                let file = try parsing { () throws(ParseError) in try NfdumpFile(path: path) }
+                input.format = "nfdump"
+                input.compression = file.header.compression.name
+                try readNfdump(file, input: &input, counters: &counters, report: &report, sinks: sinks, progress: progress)
+                input.warnings = file.warnings.map(\.description)
+            case .datagrams:
+                let reader = try parsing { () throws(ParseError) in try DatagramFileReader(path: path) }
+                var more = true
+                while more {
+                    var batch = FlowBatch()
+                    more = measure(&report.decodeSeconds) { reader.next(into: &batch) }
+                    counters = reader.decoder.counters
+                    try deliverRecords(batch, input: &input, report: &report, sinks: sinks)
+                    progress(reader.decoder.counters.flows, 0)
+                }
+                input.format = reader.decoder.formatName
+                input.warnings = reader.warnings.map(\.description)
+            case .exportCapture, .capture:
+                let port = options.exportPort
+                let reader = try parsing { () throws(ParseError) in try ExportCaptureReader(path: path, port: port) }
+                var more = true
+                while more {
+                    var batch = FlowBatch()
+                    let start = DispatchTime.now()
+                    defer { counters = reader.decoder.counters }
+                    more = try parsing { () throws(ParseError) in try reader.next(into: &batch) }
+                    report.decodeSeconds += seconds(since: start)
+                    try deliverRecords(batch, input: &input, report: &report, sinks: sinks)
+                    progress(reader.decoder.counters.flows, 0)
+                }
+                input.format = "\(reader.captureFormat):\(reader.decoder.formatName)"
+                input.compression = compressionName(path)
+                input.exportPorts = reader.exportPorts
+                input.warnings = reader.warnings.map(\.description)
+                if reader.datagrams == 0 { input.warnings.append("no NetFlow/IPFIX export traffic found") }
             }
-            counters = reader.decoder.counters
-            input.format = reader.decoder.formatName
-            input.warnings = reader.warnings.map(\.description)
-        case .exportCapture, .capture:
-            let port = options.exportPort
-            let reader = try parsing { () throws(ParseError) in try ExportCaptureReader(path: path, port: port) }
-            var more = true
-            while more {
-                var batch = FlowBatch()
-                let start = DispatchTime.now()
-                more = try parsing { () throws(ParseError) in try reader.next(into: &batch) }
-                report.decodeSeconds += seconds(since: start)
-                try deliverRecords(batch, input: &input, report: &report, sinks: sinks)
-                progress(reader.decoder.counters.flows, 0)
-            }
-            counters = reader.decoder.counters
-            input.format = "\(reader.captureFormat):\(reader.decoder.formatName)"
-            input.compression = compressionName(path)
-            input.exportPorts = reader.exportPorts
-            input.warnings = reader.warnings.map(\.description)
-            if reader.datagrams == 0 { input.warnings.append("no NetFlow/IPFIX export traffic found") }
+        } catch {
+            // The records read before the failure were delivered: the failed input reports them.
+            input.records = counters.flows &+ counters.malformedRecords &+ counters.otherRecords
+            input.wireBytes = counters.bytes
+            input.flowInput = counters
+            partial = input
+            throw error
         }
         if counters.droppedDataSets > 0 {
             input.warnings.append("\(counters.droppedDataSets) data sets dropped: their template did not arrive in time")

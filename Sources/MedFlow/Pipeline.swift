@@ -53,7 +53,7 @@ public final class Pipeline {
     var kinds: [String: InputKind] = [:]
     private var filters: [LinkType: PacketFilter] = [:]
     /// The input being read when it failed, with what it held up to the failure.
-    private var partial: InputReport?
+    var partial: InputReport?
     /// Receive every decoded packet batch, in order (see ``PacketObserver``).
     public var packetObservers: [any PacketObserver] = []
 

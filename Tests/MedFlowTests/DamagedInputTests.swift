@@ -96,6 +96,42 @@ import Testing
         #expect(throws: AnalysisError.self) { try Self.analyze([garbage]) }
     }
 
+    /// A capture of NetFlow/IPFIX export traffic whose compressed stream breaks after 1 500 copies of the
+    /// shared export capture were read: the failed input still reports the records delivered before.
+    @Test(.enabled(if: SharedCaptures.available, "../shared/captures is absent"))
+    func aFlowInputThatFailsMidFileKeepsItsCounts() throws {
+        let directory = NSTemporaryDirectory() + "medflow-damaged-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let exports = [UInt8](try Data(contentsOf: URL(fileURLWithPath: SharedCaptures.path("flows/wire_exports.pcap"))))
+        let body = Array(exports[24...])
+        func zstd(_ bytes: [UInt8], _ name: String) throws -> [UInt8] {
+            let path = directory + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["zstd", "-q", "-f", "-1", path, "-o", path + ".zst"]
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0)
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + ".zst")))
+        }
+        // Two zstd frames: 1 500 good copies, then 500 copies whose frame is damaged in the middle.
+        let first = try zstd(Array(exports[..<24]) + Array([[UInt8]](repeating: body, count: 1_500).joined()), "a")
+        var second = try zstd(Array([[UInt8]](repeating: body, count: 500).joined()), "b")
+        for i in (second.count / 2)..<(second.count / 2 + 6) { second[i] ^= 0xFF }
+        let broken = directory + "/broken.pcap.zst"
+        try Data(first + second).write(to: URL(fileURLWithPath: broken))
+
+        let summary = try Self.analyze([broken, SharedCaptures.path("flows/wire_exports.pcap")])
+        let failed = try #require(summary.inputs.first { $0.path == broken })
+        #expect(failed.error?.contains("corrupt compressed stream") == true)
+        #expect((failed.flowExport?.records ?? 0) >= 74 * 1_000)
+        #expect(failed.packets >= failed.flowExport?.records ?? .max)
+        #expect(summary.totals.packets == summary.inputs.reduce(0) { $0 + $1.packets })
+        #expect(summary.skipped.failedFiles == 1)
+    }
+
     @Test func theExitStatusSaysWhatHappened() throws {
         let (directory, path, _) = try Self.capture(compressed: false)
         defer { try? FileManager.default.removeItem(atPath: directory) }
