@@ -128,27 +128,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("writers: 1 M flows as NDJSON, zstd") { benchmark in
-        let flows = BulkCapture.flows(count: 1_000_000)
-        let path = BulkCapture.directory + "/flows.ndjson.zst"
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let writer = try! FlowFileWriter(path: path, format: .ndjson, compression: .zstd)
-            for batch in flows { try! writer.consume(batch) }
-            try! writer.finish()
-            blackHole(writer.flowsWritten)
-        }
-    }
-
-    Benchmark("writers: 1 M flows as CSV, lz4") { benchmark in
-        let flows = BulkCapture.flows(count: 1_000_000)
-        let path = BulkCapture.directory + "/flows.csv.lz4"
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let writer = try! FlowFileWriter(path: path, format: .csv, compression: .lz4)
-            for batch in flows { try! writer.consume(batch) }
-            try! writer.finish()
-            blackHole(writer.flowsWritten)
+    for (name, format, compression, file) in [("NDJSON, zstd", OutputFormat.ndjson, OutputCompression.zstd, "flows.ndjson.zst"),
+                                              ("CSV, lz4", .csv, .lz4, "flows.csv.lz4")] {
+        Benchmark("writers: 1 M flows as \(name)") { benchmark in
+            let flows = BulkCapture.flows(count: 1_000_000)
+            let path = BulkCapture.directory + "/" + file
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let writer = try! FlowFileWriter(path: path, format: format, compression: compression)
+                for batch in flows { try! writer.consume(batch) }
+                try! writer.finish()
+                blackHole(writer.flowsWritten)
+            }
         }
     }
 }
