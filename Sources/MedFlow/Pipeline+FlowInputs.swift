@@ -63,6 +63,12 @@ extension Pipeline {
         func parsing<T>(_ body: () throws(ParseError) -> T) throws(AnalysisError) -> T {
             do { return try body() } catch { throw .input(InputError(path: path, underlying: error)) }
         }
+        /// Copies the counters into the report (at the end, or at a failure: what was delivered counts).
+        func takeCounts() {
+            input.records = counters.flows &+ counters.malformedRecords &+ counters.otherRecords
+            input.wireBytes = counters.bytes
+            input.flowInput = counters
+        }
         do throws(AnalysisError) {
             switch kind {
             case .nfdump:
@@ -104,9 +110,7 @@ extension Pipeline {
             }
         } catch {
             // The records read before the failure were delivered: the failed input reports them.
-            input.records = counters.flows &+ counters.malformedRecords &+ counters.otherRecords
-            input.wireBytes = counters.bytes
-            input.flowInput = counters
+            takeCounts()
             partial = input
             throw error
         }
@@ -114,9 +118,7 @@ extension Pipeline {
             input.warnings.append("\(counters.droppedDataSets) data sets dropped: their template did not arrive in time")
         }
         if counters.malformedRecords > 0 { input.warnings.append("\(counters.malformedRecords) malformed flow records skipped") }
-        input.records = counters.flows &+ counters.malformedRecords &+ counters.otherRecords
-        input.wireBytes = counters.bytes
-        input.flowInput = counters
+        takeCounts()
         report.inputBytes += input.fileBytes
         return input
     }

@@ -73,16 +73,8 @@ public struct BeaconDetector: Sendable {
             let isContinuation = flows.flags[i] & FlowRecord.Flags.continuation.rawValue != 0
             datasetStart = min(datasetStart, start)
             datasetEnd = max(datasetEnd, end)
-            table.withEntries { entries in
-                entries[index].bytesOut &+= bytesOut
-                entries[index].bytesIn &+= flows.bytesIn[i]
-                entries[index].firstSeen = min(entries[index].firstSeen, start)
-                entries[index].lastSeen = max(entries[index].lastSeen, end)
-                entries[index].totalDuration &+= max(0, end &- start)
-                if !isContinuation {
-                    entries[index].connections &+= 1
-                    entries[index].kept &+= 1
-                }
+            table.withEntries {
+                $0[index].add(start: start, end: end, bytesOut: bytesOut, bytesIn: flows.bytesIn[i], isContinuation: isContinuation)
             }
             if !isContinuation {
                 log.append(pair: index, start: start, size: UInt32(clamping: bytesOut), unanswered: flows.packetsIn[i] == 0)
@@ -114,7 +106,7 @@ public struct BeaconDetector: Sendable {
     /// Groups the log by pair and cuts every pair at the cap, so the log holds at most the cap per pair;
     /// the next compaction waits until the log has doubled again.
     private mutating func compact() {
-        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        let grouped = groupedLog()
         log = grouped.log
         table.withEntries { entries in
             for pair in entries.indices { entries[pair].kept = UInt32(grouped.offsets[pair + 1] - grouped.offsets[pair]) }
@@ -126,17 +118,20 @@ public struct BeaconDetector: Sendable {
     /// Every pair's state: totals and kept connections, sorted and cut at the cap (built on demand, for
     /// inspection; scoring builds only the candidates').
     public var pairs: [BeaconKey: BeaconPairState] {
-        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        let grouped = groupedLog()
         var pairs: [BeaconKey: BeaconPairState] = [:]
-        for (index, entry) in table.entries.enumerated() {
-            pairs[entry.key] = state(of: index, entry: entry, grouped: grouped)
-        }
+        for index in table.entries.indices { pairs[table.entries[index].key] = state(of: index, grouped: grouped) }
         return pairs
     }
 
-    private func state(of index: Int, entry: BeaconPairEntry,
-                       grouped: (log: ConnectionLog, offsets: [Int], truncated: Set<Int>)) -> BeaconPairState {
-        var entry = entry
+    /// The log grouped by pair, each pair's run sorted and cut at the cap.
+    private func groupedLog() -> (log: ConnectionLog, offsets: [Int], truncated: Set<Int>) {
+        log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+    }
+
+    /// Pair `index`'s state from the grouped log.
+    private func state(of index: Int, grouped: (log: ConnectionLog, offsets: [Int], truncated: Set<Int>)) -> BeaconPairState {
+        var entry = table.entries[index]
         if grouped.truncated.contains(index) { entry.isStrobe = true }
         return BeaconPairState(entry: entry, connections: grouped.log.run(grouped.offsets[index]..<grouped.offsets[index + 1]))
     }
@@ -154,9 +149,9 @@ public struct BeaconDetector: Sendable {
     public func findings(context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         guard datasetEnd >= datasetStart else { return [] }
         let minimum = UInt64(configuration.minimumConnections)
-        let grouped = log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
+        let grouped = groupedLog()
         let candidates = table.entries.indices.filter { table.entries[$0].connections >= minimum }.map {
-            (table.entries[$0].key, state(of: $0, entry: table.entries[$0], grouped: grouped))
+            (table.entries[$0].key, state(of: $0, grouped: grouped))
         }
         let prevalence = prevalenceTable(for: Set(candidates.map(\.0.dst)))
         // Pairs are independent: score them in chunks on every core, each chunk into its own slot.

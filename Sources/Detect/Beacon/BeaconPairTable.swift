@@ -20,6 +20,19 @@ struct BeaconPairEntry: Sendable {
 
     init(key: BeaconKey) { self.key = key }
 
+    /// Adds one flow piece's totals; continuations add bytes and time but are not new connections.
+    @inline(__always)
+    mutating func add(start: Int64, end: Int64, bytesOut out: UInt64, bytesIn incoming: UInt64, isContinuation: Bool) {
+        bytesOut &+= out
+        bytesIn &+= incoming
+        firstSeen = min(firstSeen, start)
+        lastSeen = max(lastSeen, end)
+        totalDuration &+= max(0, end &- start)
+        guard !isContinuation else { return }
+        connections &+= 1
+        kept &+= 1
+    }
+
     /// Adds `other`'s totals (not its connections).
     mutating func addTotals(of other: BeaconPairEntry) {
         connections &+= other.connections
@@ -58,11 +71,8 @@ struct BeaconPairTable: Sendable {
     @inline(__always)
     func hash(_ key: BeaconKey) -> UInt64 {
         let ports = UInt64(key.dport) << 8 | UInt64(key.proto)
-        return Self.mix(key.src.low ^ Self.mix(key.src.high ^ Self.mix(key.dst.low ^ Self.mix(key.dst.high ^ Self.mix(ports ^ seed)))))
+        return mix64(key.src.low ^ mix64(key.src.high ^ mix64(key.dst.low ^ mix64(key.dst.high ^ mix64(ports ^ seed)))))
     }
-
-    @inline(__always)
-    static func mix(_ x: UInt64) -> UInt64 { mix64(x) }
 
     /// Hints the CPU to load the slot `hash` probes first.
     @inline(__always)

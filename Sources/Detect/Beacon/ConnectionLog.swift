@@ -123,7 +123,7 @@ struct ConnectionLog: Sendable {
         (Array(starts[run]), Array(sizes[run]), pairs[run].map { $0 & Self.unansweredBit != 0 })
     }
 
-    /// Appends connections `range` of `other`, their pair indices mapped through `map`.
+    /// Appends every connection of `other`, its pair index mapped through `map`.
     mutating func append(_ other: ConnectionLog, mappingPairs map: [Int]) {
         reserve(other.count)
         for i in 0..<other.count {
