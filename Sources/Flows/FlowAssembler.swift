@@ -71,6 +71,18 @@ public final class FlowAssembler {
         return drain()
     }
 
+    /// Takes the burst starts the shards noted since the last call (with ``FlowConfiguration/burstGap``
+    /// set): each shard's in packet order, the shards one after another.
+    public func takeBurstStarts() -> [BurstStart] {
+        var result: [BurstStart] = []
+        result.reserveCapacity(tables.reduce(0) { $0 + $1.burstStarts.count })
+        for table in tables where !table.burstStarts.isEmpty {
+            result += table.burstStarts
+            table.burstStarts.removeAll(keepingCapacity: true)
+        }
+        return result
+    }
+
     private func drain() -> FlowBatch {
         var result = FlowBatch()
         result.reserveCapacity(tables.reduce(0) { $0 + $1.finished.count })

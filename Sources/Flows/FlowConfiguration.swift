@@ -12,6 +12,10 @@ public struct FlowConfiguration: Sendable, Hashable {
     /// Most flows open at once (0: no limit). A full table ends its least recently active flows early with
     /// reason `evicted`, as a flow exporter does, so memory is bounded by this and not by the input.
     public var maximumFlows: Int
+    /// With a value above 0, each TCP and UDP packet after at least this long without one in its 5-tuple
+    /// (and each flow's first packet) is noted as a ``BurstStart`` for intra-flow beacon detection (ns);
+    /// 0 notes none.
+    public var burstGap: Int64
 
     /// Creates a configuration; times are in seconds.
     ///
@@ -21,13 +25,16 @@ public struct FlowConfiguration: Sendable, Hashable {
     ///   - activeTimeout: Active timeout (default 1800 s, Cisco's default).
     ///   - tcpCloseLinger: Linger after a TCP close (default 10 s).
     ///   - maximumFlows: Most flows open at once (default ``defaultMaximumFlows``; 0: no limit).
+    ///   - burstGap: Quiet time that starts a burst (default 0: burst starts are not noted).
     public init(idleTimeout: Double = 60, tcpIdleTimeout: Double = 300, activeTimeout: Double = 1800,
-                tcpCloseLinger: Double = 10, maximumFlows: Int = FlowConfiguration.defaultMaximumFlows) {
+                tcpCloseLinger: Double = 10, maximumFlows: Int = FlowConfiguration.defaultMaximumFlows,
+                burstGap: Double = 0) {
         self.idleTimeout = Int64(idleTimeout * 1e9)
         self.tcpIdleTimeout = Int64(tcpIdleTimeout * 1e9)
         self.activeTimeout = Int64(activeTimeout * 1e9)
         self.tcpCloseLinger = Int64(tcpCloseLinger * 1e9)
         self.maximumFlows = max(0, maximumFlows)
+        self.burstGap = Int64(max(0, burstGap) * 1e9)
     }
 
     /// Four million open flows: about 700 MB of flow table at most (96-byte entries at 60 % load).

@@ -22,6 +22,10 @@ final class FlowTable {
     var evictedCount: UInt64 = 0
     /// Flows that ended, in the order they ended; the assembler drains it.
     var finished = FlowBatch()
+    /// Burst starts noted since the assembler last took them (``FlowConfiguration/burstGap``).
+    var burstStarts: [BurstStart] = []
+    /// ``FlowConfiguration/burstGap``, or `.max` when burst starts are not noted.
+    private let burstGap: Int64
     /// The latest packet time across all shards, set by ``advance(to:)`` before each step.
     var now: Int64 = .min
     var nextSweep: Int64 = .min
@@ -36,6 +40,7 @@ final class FlowTable {
     init(configuration: FlowConfiguration, maximumFlows: Int = 0, initialCapacity: Int = 1 << 12) {
         self.configuration = configuration
         self.maximumFlows = maximumFlows
+        burstGap = configuration.burstGap > 0 ? configuration.burstGap : .max
         slots = FlowSlots(capacity: max(16, initialCapacity.nextPowerOfTwo))
     }
 
@@ -138,7 +143,19 @@ final class FlowTable {
         e.pointee.aHigh = key.aHigh; e.pointee.aLow = key.aLow; e.pointee.bHigh = key.bHigh; e.pointee.bLow = key.bLow
         e.pointee.aPort = key.aPort; e.pointee.bPort = key.bPort; e.pointee.proto = proto
         start(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length, status: 0)
+        if burstGap != .max { noteBurst(e, timestamp: ts) }
         if usedCount * 5 > s.capacity * 3 { rebuild() }
+    }
+
+    /// Notes a burst start in `e`'s 5-tuple (TCP and UDP only).
+    @inline(never)
+    private func noteBurst(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64) {
+        let proto = e.pointee.proto
+        guard proto == UInt16(TransportProtocol.tcp) || proto == UInt16(TransportProtocol.udp) else { return }
+        burstStarts.append(BurstStart(
+            a: IPAddress(high: e.pointee.aHigh, low: e.pointee.aLow), b: IPAddress(high: e.pointee.bHigh, low: e.pointee.bLow),
+            aPort: e.pointee.aPort, bPort: e.pointee.bPort, proto: UInt8(truncatingIfNeeded: proto),
+            initiatorIsB: e.pointee.status & FlowStatus.initiatorIsB != 0, timestamp: ts))
     }
 
     /// Starts a new flow (or a new piece of one) in an occupied slot with this packet.
@@ -162,6 +179,8 @@ final class FlowTable {
     @inline(__always)
     private func update(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
                         length: UInt64) {
+        // A burst starts after the quiet gap, whether the packet continues this flow or starts the next one.
+        if ts &- e.pointee.last >= burstGap { noteBurst(e, timestamp: ts) }
         let status = e.pointee.status
         let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
         if isTCP && FlowStatus.isClosed(status) {

@@ -83,8 +83,7 @@ public enum Analyzer {
         let detectors = try DetectorSinks(options)
         sinks += detectors.sinks
         outputs.merge(detectors.outputs) { $1 }
-        let pipeline = Pipeline(options: options.pipeline)
-        pipeline.packetObservers = detectors.packetObservers
+        let pipeline = Pipeline(options: options.pipeline, burstSinks: detectors.burstSinks)
         let report = try pipeline.run(sinks: sinks, progress: progress)
         let summaryPath = (options.outputDirectory as NSString).appendingPathComponent("summary.json")
         outputs["summary"] = summaryPath

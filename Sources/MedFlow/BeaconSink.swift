@@ -2,10 +2,10 @@ public import Detect
 public import FlowModel
 public import Output
 
-/// Feeds every flow (and, for intra-flow beacons, every packet batch) to the beacon detector and, at the
-/// end, writes `beacons.<format><compression>`: one record per periodic pair, highest score first.
+/// Feeds every flow (and, for intra-flow beacons, the flow table's burst starts) to the beacon detector and,
+/// at the end, writes `beacons.<format><compression>`: one record per periodic pair, highest score first.
 /// The capture's DNS answers name the destinations (`dns_names`) and feed the allow-list's name rules.
-public final class BeaconSink: FlowSink, PacketObserver, DNSAnswerSink {
+public final class BeaconSink: BurstStartSink, DNSAnswerSink {
     /// The detector's state so far.
     public private(set) var detector: BeaconDetector
     /// The intra-flow burst tracker, when packet timing is observed.
@@ -27,7 +27,8 @@ public final class BeaconSink: FlowSink, PacketObserver, DNSAnswerSink {
     /// - Parameters:
     ///   - path: The final path of the findings file.
     ///   - configuration: Detection settings.
-    ///   - intraFlow: Whether to track packet bursts inside long flows (needs ``PacketObserver`` calls).
+    ///   - intraFlow: Whether to track packet bursts inside long flows (needs burst starts, see
+    ///     ``BurstStartSink``).
     ///   - context: What the network looks like, for severity.
     public init(path: String, format: OutputFormat, compression: OutputCompression,
                 configuration: BeaconConfiguration = BeaconConfiguration(), intraFlow: Bool = true,
@@ -40,14 +41,18 @@ public final class BeaconSink: FlowSink, PacketObserver, DNSAnswerSink {
         bursts = intraFlow ? BurstTracker() : nil
     }
 
-    /// Adds the flows to the detector.
+    /// Adds the flows to the detector (and their counts to the burst tracks).
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {
         detector.consume(flows)
+        bursts?.addTotals(of: flows)
     }
 
-    /// Records packet bursts of long flows.
-    public func observe(_ packets: PacketBatch) {
-        bursts?.observe(packets)
+    /// The burst tracker's quiet gap, or `.max` without intra-flow tracking (no burst starts wanted).
+    public var burstGap: Int64 { bursts?.quietGap ?? .max }
+
+    /// Records the burst starts of long flows.
+    public func consume(_ starts: [BurstStart]) {
+        bursts?.record(starts)
     }
 
     /// Learns the names the capture's DNS answers give to addresses.

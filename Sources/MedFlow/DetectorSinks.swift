@@ -44,8 +44,8 @@ struct DetectorSinks {
     /// The sinks, in the order they run (and finish).
     var sinks: [any FlowSink] { ([beacons, egress] as [(any FlowSink)?] + [fanOut]).compactMap { $0 } }
 
-    /// The packet observers (intra-flow beacons).
-    var packetObservers: [any PacketObserver] { beacons.flatMap { $0.bursts == nil ? nil : [$0] } ?? [] }
+    /// The sinks that want burst starts (intra-flow beacons).
+    var burstSinks: [any BurstStartSink] { beacons.flatMap { $0.bursts == nil ? nil : [$0] } ?? [] }
 
     /// The files they write, by kind.
     var outputs: [String: String] {

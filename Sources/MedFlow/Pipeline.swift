@@ -54,13 +54,21 @@ public final class Pipeline {
     private var filters: [LinkType: PacketFilter] = [:]
     /// The input being read when it failed, with what it held up to the failure.
     var partial: InputReport?
-    /// Receive every decoded packet batch, in order (see ``PacketObserver``).
-    public var packetObservers: [any PacketObserver] = []
+    /// Receive the burst starts the flow table notes, each step's before its flows (``BurstStartSink``).
+    let burstSinks: [any BurstStartSink]
 
     /// Creates a pipeline.
-    public init(options: PipelineOptions) {
+    ///
+    /// - Parameters:
+    ///   - options: What to read and how.
+    ///   - burstSinks: Sinks (also passed to ``run(sinks:progress:)``) that want burst starts; the flow
+    ///     table notes them with the smallest of their gaps.
+    public init(options: PipelineOptions, burstSinks: [any BurstStartSink] = []) {
         self.options = options
-        assembler = FlowAssembler(configuration: options.flows, shards: options.workers)
+        self.burstSinks = burstSinks
+        var flows = options.flows
+        if let gap = burstSinks.map(\.burstGap).min(), gap < .max { flows.burstGap = gap }
+        assembler = FlowAssembler(configuration: flows, shards: options.workers)
         pairer = FlowPairer(configuration: options.pairing)
     }
 
@@ -106,6 +114,8 @@ public final class Pipeline {
         if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
         let tail = measure(&report.flowSeconds) { assembler.finish() }
         report.evictedFlows = assembler.evictedFlows
+        let starts = assembler.takeBurstStarts()
+        if !starts.isEmpty { for sink in burstSinks { sink.consume(starts) } }
         try deliver(tail, to: sinks, report: &report)
         try deliver(measure(&report.flowSeconds) { pairer.finish() }, to: sinks, report: &report)
         try measure(&report.sinkSeconds) { () throws(AnalysisError) in for sink in sinks { try sink.finish() } }
@@ -136,7 +146,7 @@ public final class Pipeline {
         return keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
-    /// Reads one capture to the end. The sinks and packet observers work on a background queue
+    /// Reads one capture to the end. The sinks work on a background queue
     /// (``SinkFeeder``) while the next step is decoded and assembled.
     private func process(_ path: String, report: inout PipelineReport, sinks: [any FlowSink],
                          progress: (UInt64, UInt64) -> Void) throws(AnalysisError) -> InputReport {
@@ -208,12 +218,12 @@ public final class Pipeline {
                 if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
                 if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
             }
-            // Packets and DNS answers reach the detectors before the flows that end in this step.
-            feeder.feed(packets: decoded.map(\.batch), to: packetObservers)
+            // DNS answers and burst starts reach the detectors before the flows that end in this step.
             feeder.feed(answers: decoded.flatMap { $0.dns ?? [] }, to: dnsSinks)
             let flows = measure(&report.flowSeconds) {
                 assembler.add(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
             }
+            feeder.feed(starts: assembler.takeBurstStarts(), to: burstSinks)
             tally(flows, report: &report)
             feeder.feed(flows)
             progress(input.records, decodedBytes)

@@ -4,7 +4,7 @@ import FlowModel
 /// Hands flow batches to the sinks on a serial background queue, so that the detectors work on one batch
 /// while the pipeline makes the next (flow inputs: the pairer and the sinks are both serial, and each would
 /// otherwise wait for the other; captures: the decoders and flow shards go on with the next step while the
-/// detectors read this one's packets, DNS answers and flows).
+/// detectors read this one's DNS answers, burst starts and flows).
 ///
 /// Work reaches the sinks in the order given, one item at a time, and nothing else touches them until
 /// ``drain()`` has returned. The first error a sink throws is kept; later batches are dropped and
@@ -19,10 +19,6 @@ final class SinkFeeder: @unchecked Sendable {
     private var spent = 0.0
     /// Batches queued and not yet consumed at most; beyond it ``feed(_:)`` waits (bounded memory).
     private let slots = DispatchSemaphore(value: 4)
-    private let observerQueue = DispatchQueue(label: "medflow.observers")
-    private let observerSlots = DispatchSemaphore(value: 4)
-    /// Seconds the packet observers took (on `observerQueue`).
-    private var observing = 0.0
 
     /// Whether batches go to the queue (else the caller's thread consumes them at once).
     private let background: Bool
@@ -46,22 +42,10 @@ final class SinkFeeder: @unchecked Sendable {
         enqueue { for sink in answerSinks { sink.consume(answers) } }
     }
 
-    /// Queues one step's decoded packets for `observers`, on a queue of their own: observers keep state
-    /// apart from the sinks' flow state (``PacketObserver``), so the two run side by side.
-    func feed(packets: [PacketBatch], to observers: [any PacketObserver]) {
-        guard !packets.isEmpty, !observers.isEmpty else { return }
-        nonisolated(unsafe) let observers = observers  // used on `observerQueue` only, one step at a time
-        guard background else {
-            for batch in packets { for observer in observers { observer.observe(batch) } }
-            return
-        }
-        observerSlots.wait()
-        observerQueue.async(group: group) { [self] in
-            defer { observerSlots.signal() }
-            let start = DispatchTime.now()
-            for batch in packets { for observer in observers { observer.observe(batch) } }
-            observing += seconds(since: start)
-        }
+    /// Queues one step's burst starts for `burstSinks`, before any flows fed later.
+    func feed(starts: [BurstStart], to burstSinks: [any BurstStartSink]) {
+        guard !starts.isEmpty, !burstSinks.isEmpty else { return }
+        enqueue { for sink in burstSinks { sink.consume(starts) } }
     }
 
     /// Runs `work` on the queue after everything queued before it (or at once without a background queue).
@@ -92,6 +76,6 @@ final class SinkFeeder: @unchecked Sendable {
         group.wait()
         let (error, total) = queue.sync { (self.error, self.spent) }
         if let error { throw error }
-        return total + observerQueue.sync { observing }
+        return total
     }
 }

@@ -1,4 +1,5 @@
 import FlowModel
+import Flows
 import Testing
 @testable import Detect
 
@@ -28,13 +29,27 @@ import Testing
         return batches
     }
 
+    /// Runs `batches` through a flow assembler that notes burst starts, as the pipeline does: each batch's
+    /// burst starts, then the flows that ended, then (at the end) the open flows.
+    static func track(_ batches: [PacketBatch], into tracker: inout BurstTracker, shards: Int = 1) {
+        let configuration = FlowConfiguration(burstGap: Double(tracker.quietGap) / 1e9)
+        let assembler = FlowAssembler(configuration: configuration, shards: shards)
+        for batch in batches {
+            let flows = assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)])
+            tracker.record(assembler.takeBurstStarts())
+            tracker.addTotals(of: flows)
+        }
+        let rest = assembler.finish()
+        tracker.record(assembler.takeBurstStarts())
+        tracker.addTotals(of: rest)
+    }
+
     @Test(arguments: [UInt64(1), 2, 3])
     func periodicBurstsInOneFlowAreAnIntraFlowBeacon(seed: UInt64) throws {
         var tracker = BurstTracker()
-        for batch in Self.quicFlow(period: 15, jitter: 0.2, bursts: 60, seed: seed) { tracker.observe(batch) }
-        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 60, seed: seed, poisson: true, sport: 50_000) {
-            tracker.observe(batch)
-        }
+        Self.track(Self.quicFlow(period: 15, jitter: 0.2, bursts: 60, seed: seed)
+                   + Self.quicFlow(period: 15, jitter: 0, bursts: 60, seed: seed, poisson: true, sport: 50_000),
+                   into: &tracker, shards: Int(seed))
         let findings = tracker.findings(detector: BeaconDetector())
         #expect(findings.count == 1)
         let finding = try #require(findings.first)
@@ -43,14 +58,27 @@ import Testing
         #expect(finding.connections == 60)
         #expect(abs(finding.periodicity.period - 15) <= 0.75)
         #expect(finding.bytesOut == 60 * 240 && finding.bytesIn == 60 * 300)
+        #expect(finding.connectionsTotal == 180)
+    }
+
+    /// A beacon whose period passes the UDP idle timeout is a new flow each beat: the starts still land on
+    /// one track (a burst per flow), whose totals add up every flow.
+    @Test func burstsAcrossFlowsOfOne5TupleShareATrack() throws {
+        var tracker = BurstTracker()
+        Self.track(Self.quicFlow(period: 90, jitter: 0.05, bursts: 40, seed: 9), into: &tracker)
+        #expect(tracker.trackedKeys == 1)
+        let finding = try #require(tracker.findings(detector: BeaconDetector()).first)
+        #expect(finding.connections == 40)
+        #expect(finding.bytesOut == 40 * 240 && finding.bytesIn == 40 * 300)
+        #expect(abs(finding.periodicity.period - 90) <= 4.5)
     }
 
     @Test func memoryIsBoundedByTheKeyAndBurstCaps() {
         var tracker = BurstTracker(maximumKeys: 1, maximumBursts: 10)
-        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 30, seed: 1) { tracker.observe(batch) }
-        for batch in Self.quicFlow(period: 15, jitter: 0, bursts: 5, seed: 1, sport: 50_001) { tracker.observe(batch) }
+        Self.track(Self.quicFlow(period: 15, jitter: 0, bursts: 30, seed: 1)
+                   + Self.quicFlow(period: 15, jitter: 0, bursts: 5, seed: 1, sport: 50_001), into: &tracker)
         #expect(tracker.trackedKeys == 1)
-        #expect(tracker.untrackedPackets == 15)
+        #expect(tracker.untrackedBursts == 5)
         let finding = tracker.findings(detector: BeaconDetector()).first
         #expect(finding?.connections == 10)
         #expect(finding?.isStrobe == true)
@@ -63,6 +91,7 @@ extension BurstTrackerTests {
     @Test func randomPacketsInManyFlowsAreNotBeacons() {
         var rng = SeededRandom(seed: 5)
         var tracker = BurstTracker()
+        var batches: [PacketBatch] = []
         var batch = PacketBatch()
         var t = 1_000.0
         for _ in 0..<60_000 {
@@ -72,9 +101,9 @@ extension BurstTrackerTests {
             batch.append(timestamp: Int64(t * 1e9), src: outbound ? Self.client : Self.server,
                          dst: outbound ? Self.server : Self.client, srcPort: outbound ? 40_000 + flow : 443,
                          dstPort: outbound ? 443 : 40_000 + flow, proto: TransportProtocol.udp, wireLength: 200)
-            if batch.count == 4096 { tracker.observe(batch); batch = PacketBatch() }
+            if batch.count == 4096 { batches.append(batch); batch = PacketBatch() }
         }
-        tracker.observe(batch)
+        Self.track(batches + [batch], into: &tracker, shards: 2)
         #expect(tracker.trackedKeys == 300)
         #expect(tracker.findings(detector: BeaconDetector()).isEmpty)
     }

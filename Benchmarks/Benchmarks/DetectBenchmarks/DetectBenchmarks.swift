@@ -64,22 +64,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // The packet path: burst tracking of 1 M packets in 1 000 long flows.
-    var packets: [PacketBatch] = []
-    var batch = PacketBatch(capacity: 65_536)
-    var rng = SplitMix(state: 3)
+    // Intra-flow bursts: 1 M burst starts (as the flow table notes them) in 1 000 long flows.
+    var starts: [[BurstStart]] = []
+    var step: [BurstStart] = []
     for i in 0..<1_000_000 {
         let flow = UInt32(i % 1_000)
-        batch.append(timestamp: 1_700_000_000_000_000_000 + Int64(i) * 86_400_000, src: IPAddress(v4: 0x0A00_0000 | flow),
-                     dst: IPAddress(v4: 0xCB00_7101), srcPort: UInt16(40_000 + flow), dstPort: 443, proto: 17,
-                     wireLength: UInt32(100 + rng.next() % 1_200))
-        if batch.count == 65_536 { packets.append(batch); batch = PacketBatch(capacity: 65_536) }
+        step.append(BurstStart(a: IPAddress(v4: 0x0A00_0000 | flow), b: IPAddress(v4: 0xCB00_7101),
+                               aPort: UInt16(40_000 + flow), bPort: 443, proto: 17, initiatorIsB: false,
+                               timestamp: 1_700_000_000_000_000_000 + Int64(i) * 86_400_000))
+        if step.count == 65_536 { starts.append(step); step = [] }
     }
-    packets.append(batch)
-    Benchmark("intra-flow burst tracking: 1 M packets, 1 000 flows") { benchmark in
+    starts.append(step)
+    Benchmark("intra-flow burst tracking: 1 M burst starts, 1 000 flows") { benchmark in
         for _ in benchmark.scaledIterations {
             var tracker = BurstTracker()
-            for batch in packets { tracker.observe(batch) }
+            for step in starts { tracker.record(step) }
             blackHole(tracker.trackedKeys)
         }
     }

@@ -1,11 +1,12 @@
-import CPrefetch
 public import FlowModel
 
 /// Beats inside long-lived flows: C2 over QUIC or a held-open TLS session sends a burst of packets every
 /// period without opening a new connection, so flow starts show nothing.
 ///
-/// Per 5-tuple (both directions together, the sender of the first packet seen as initiator) it records the
-/// start of each burst — a packet after at least ``quietGap`` without one. Memory is bounded: at most
+/// Per 5-tuple (both directions together, oriented as the flow table oriented its first flow) it records
+/// the start of each burst — a packet after at least ``quietGap`` without one. The flow table finds the
+/// starts as it updates flows (``BurstStart``), so this sees a few events per flow, not every packet;
+/// the 5-tuple's packet and byte counts come from its flows as they end. Memory is bounded: at most
 /// ``maximumKeys`` 5-tuples and ``maximumBursts`` burst starts per 5-tuple are kept.
 public struct BurstTracker: Sendable {
     /// A 5-tuple with its lower endpoint (address, then port) first.
@@ -29,10 +30,11 @@ public struct BurstTracker: Sendable {
     struct Track: Sendable {
         var canonical: Canonical
         var key: BeaconKey
+        /// The latest burst start or flow end seen.
         var lastPacket: Int64
         /// The first packet: the first burst's start.
         var firstSeen: Int64
-        var packets: UInt64 = 1
+        var packets: UInt64 = 0
         var bytesOut: UInt64 = 0
         var bytesIn: UInt64 = 0
         /// Burst starts after the first (kept apart so a 5-tuple with one burst allocates nothing).
@@ -43,17 +45,9 @@ public struct BurstTracker: Sendable {
         var bursts: [Int64] { [firstSeen] + laterBursts }
     }
 
-    /// A packet of the current batch to look up.
-    private struct Pending {
-        var index: Int32
-        var forward: Bool
-        var canonical: Canonical
-        var hash: UInt64
-    }
-
-    /// Silence that ends a burst, ns.
+    /// Silence that ends a burst, ns: the flow table's ``FlowConfiguration``-`burstGap` must be this.
     public var quietGap: Int64
-    /// 5-tuples tracked at most; packets of further ones are counted in ``untrackedPackets``.
+    /// 5-tuples tracked at most; burst starts of further ones are counted in ``untrackedBursts``.
     public var maximumKeys: Int
     /// Burst starts kept per 5-tuple.
     public var maximumBursts: Int
@@ -61,13 +55,8 @@ public struct BurstTracker: Sendable {
     /// bits over the track index + 1, so a probe rejects other keys without reading their track.
     private var slots: [UInt64] = [UInt64](repeating: 0, count: 1024)
     private var tracks: [Track] = []
-    /// Per-batch scratch.
-    private var pending: [Pending] = []
-    /// Packets of 5-tuples beyond ``maximumKeys``.
-    public private(set) var untrackedPackets: UInt64 = 0
-
-    /// How many packets ahead a lookup's slot is prefetched.
-    private static let prefetchDistance = 8
+    /// Burst starts of 5-tuples beyond ``maximumKeys``.
+    public private(set) var untrackedBursts: UInt64 = 0
 
     /// Creates a tracker.
     public init(quietGap: Double = 1, maximumKeys: Int = 200_000, maximumBursts: Int = 86_400) {
@@ -79,100 +68,86 @@ public struct BurstTracker: Sendable {
     /// The number of tracked 5-tuples.
     public var trackedKeys: Int { tracks.count }
 
-    /// Records the packets of one batch (TCP and UDP only; fragments after the first are skipped).
+    /// Records burst starts, as the flow table noted them (a 5-tuple's in time order).
     ///
-    /// Two passes: the first builds each packet's canonical key and hash, the second looks them up with the
-    /// slot of the packet a few places ahead already on its way into the cache.
-    public mutating func observe(_ packets: PacketBatch) {
-        let skip = PacketBatch.Flags.link.rawValue | PacketBatch.Flags.laterFragment.rawValue
-        pending.removeAll(keepingCapacity: true)
-        for i in 0..<packets.count {
-            let proto = packets.proto[i]
-            guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp, packets.flags[i] & skip == 0 else {
-                continue
+    /// A 5-tuple's first start creates its track, oriented as the flow table oriented its flow.
+    public mutating func record(_ starts: [BurstStart]) {
+        for start in starts {
+            let canonical = Canonical(aHigh: start.a.high, aLow: start.a.low, bHigh: start.b.high, bLow: start.b.low,
+                                      ports: UInt32(start.aPort) << 16 | UInt32(start.bPort), proto: start.proto)
+            let hash = canonical.hash
+            let (found, position) = locate(canonical, hash: hash)
+            let t = start.timestamp
+            if found >= 0 {
+                let maximumBursts = self.maximumBursts
+                tracks.withUnsafeMutableBufferPointer { tracks in
+                    let track = tracks.baseAddress! + found
+                    if track.pointee.laterBursts.count &+ 1 < maximumBursts {
+                        track.pointee.laterBursts.append(t)
+                    } else {
+                        track.pointee.isStrobe = true
+                    }
+                    track.pointee.lastPacket = max(track.pointee.lastPacket, t)
+                }
+            } else if tracks.count < maximumKeys {
+                let key = start.initiatorIsB
+                    ? BeaconKey(src: start.b, dst: start.a, dport: start.aPort, proto: start.proto)
+                    : BeaconKey(src: start.a, dst: start.b, dport: start.bPort, proto: start.proto)
+                tracks.append(Track(canonical: canonical, key: key, lastPacket: t, firstSeen: t, packets: 0))
+                slots[position] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(tracks.count)
+                if tracks.count * 2 > slots.count { grow() }
+            } else {
+                untrackedBursts &+= 1
             }
-            let a = (packets.srcHigh[i], packets.srcLow[i], packets.srcPort[i])
-            let b = (packets.dstHigh[i], packets.dstLow[i], packets.dstPort[i])
-            let forward = (a.0, a.1, a.2) < (b.0, b.1, b.2)
-            let lo = forward ? a : b, hi = forward ? b : a
-            let canonical = Canonical(aHigh: lo.0, aLow: lo.1, bHigh: hi.0, bLow: hi.1,
-                                      ports: UInt32(lo.2) << 16 | UInt32(hi.2), proto: proto)
-            pending.append(Pending(index: Int32(truncatingIfNeeded: i), forward: forward, canonical: canonical,
-                                   hash: canonical.hash))
-        }
-        var k = 0
-        while k < pending.count {
-            let count = pending.count
-            // Look up until the table must grow (then the slots move and the loop resumes on the new ones).
-            let grew = lookUp(from: &k, count: count, packets: packets)
-            if grew { grow() }
         }
     }
 
-    /// Looks up `pending[k...]` in order; returns true (with `k` past the last packet handled) when the
-    /// table needs to grow first.
-    private mutating func lookUp(from k: inout Int, count: Int, packets: PacketBatch) -> Bool {
-        let quietGap = self.quietGap, maximumBursts = self.maximumBursts, maximumKeys = self.maximumKeys
-        var needsGrowth = false
-        var untracked: UInt64 = 0
-        pending.withUnsafeBufferPointer { pending in
-            slots.withUnsafeMutableBufferPointer { slots in
-                let mask = slots.count - 1
-                while k < count {
-                    if k &+ Self.prefetchDistance < count {
-                        medflow_prefetch(slots.baseAddress! + (Int(truncatingIfNeeded: pending[k &+ Self.prefetchDistance].hash) & mask))
-                    }
-                    let p = pending[k]
-                    k &+= 1
-                    let i = Int(p.index)
-                    let t = packets.timestamp[i]
-                    let bytes = UInt64(packets.wireLength[i])
-                    let tag = p.hash & 0xFFFF_FFFF_0000_0000
-                    var position = Int(truncatingIfNeeded: p.hash) & mask
-                    var found = -1
-                    while slots[position] != 0 {
-                        let entry = slots[position]
-                        if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                            let candidate = Int(entry & 0xFFFF_FFFF) - 1
-                            if tracks[candidate].canonical == p.canonical { found = candidate; break }
-                        }
-                        position = (position &+ 1) & mask
-                    }
-                    if found >= 0 {
-                        tracks.withUnsafeMutableBufferPointer { tracks in
-                            let track = tracks.baseAddress! + found
-                            let dport = p.forward ? UInt16(truncatingIfNeeded: p.canonical.ports) : UInt16(p.canonical.ports >> 16)
-                            let src = p.forward ? IPAddress(high: p.canonical.aHigh, low: p.canonical.aLow)
-                                : IPAddress(high: p.canonical.bHigh, low: p.canonical.bLow)
-                            let outbound = track.pointee.key.src == src && track.pointee.key.dport == dport
-                            if outbound { track.pointee.bytesOut &+= bytes } else { track.pointee.bytesIn &+= bytes }
-                            track.pointee.packets &+= 1
-                            if t &- track.pointee.lastPacket >= quietGap {
-                                if track.pointee.laterBursts.count &+ 1 < maximumBursts {
-                                    track.pointee.laterBursts.append(t)
-                                } else {
-                                    track.pointee.isStrobe = true
-                                }
-                            }
-                            track.pointee.lastPacket = max(track.pointee.lastPacket, t)
-                        }
-                    } else if tracks.count < maximumKeys {
-                        let c = p.canonical
-                        let (src, dst) = p.forward
-                            ? (IPAddress(high: c.aHigh, low: c.aLow), IPAddress(high: c.bHigh, low: c.bLow))
-                            : (IPAddress(high: c.bHigh, low: c.bLow), IPAddress(high: c.aHigh, low: c.aLow))
-                        let key = BeaconKey(src: src, dst: dst, dport: packets.dstPort[i], proto: c.proto)
-                        tracks.append(Track(canonical: c, key: key, lastPacket: t, firstSeen: t, bytesOut: bytes))
-                        slots[position] = tag | UInt64(tracks.count)
-                        if tracks.count * 2 > slots.count { needsGrowth = true; return }
-                    } else {
-                        untracked &+= 1
-                    }
-                }
+    /// Adds the packet and byte counts of the tracked 5-tuples' flows (TCP and UDP), in the direction of
+    /// each track's key.
+    public mutating func addTotals(of flows: FlowBatch) {
+        guard !tracks.isEmpty else { return }
+        for i in 0..<flows.count {
+            let proto = flows.proto[i]
+            guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp,
+                  flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 else { continue }
+            let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
+            let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
+            let srcPort = flows.srcPort[i], dstPort = flows.dstPort[i]
+            let forward = BurstStart.isCanonical(src, srcPort, dst, dstPort)
+            let (lo, loPort, hi, hiPort) = forward ? (src, srcPort, dst, dstPort) : (dst, dstPort, src, srcPort)
+            let canonical = Canonical(aHigh: lo.high, aLow: lo.low, bHigh: hi.high, bLow: hi.low,
+                                      ports: UInt32(loPort) << 16 | UInt32(hiPort), proto: proto)
+            let found = locate(canonical, hash: canonical.hash).found
+            guard found >= 0 else { continue }
+            tracks.withUnsafeMutableBufferPointer { tracks in
+                let track = tracks.baseAddress! + found
+                let outbound = track.pointee.key.src == src && track.pointee.key.dport == dstPort
+                let (out, back) = outbound ? (flows.bytesOut[i], flows.bytesIn[i]) : (flows.bytesIn[i], flows.bytesOut[i])
+                track.pointee.bytesOut &+= out
+                track.pointee.bytesIn &+= back
+                track.pointee.packets &+= flows.packetsOut[i] &+ flows.packetsIn[i]
+                track.pointee.lastPacket = max(track.pointee.lastPacket, flows.lastSeen[i])
             }
         }
-        untrackedPackets &+= untracked
-        return needsGrowth
+    }
+
+    /// The track of `canonical` (or -1), and the slot it is in or would go in.
+    @inline(__always)
+    private func locate(_ canonical: Canonical, hash: UInt64) -> (found: Int, position: Int) {
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var position = Int(truncatingIfNeeded: hash) & mask
+            while slots[position] != 0 {
+                let entry = slots[position]
+                if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                    let candidate = Int(entry & 0xFFFF_FFFF) - 1
+                    if tracks[candidate].canonical == canonical { return (candidate, position) }
+                }
+                position = (position &+ 1) & mask
+            }
+            return (-1, position)
+        }
     }
 
     /// Doubles the slot table and re-inserts every track.
@@ -214,9 +189,4 @@ public struct BurstTracker: Sendable {
         }
         return BeaconDetector.sortedFindings(found)
     }
-}
-
-extension UInt64 {
-    /// The low 16 bits.
-    var low16: UInt16 { UInt16(truncatingIfNeeded: self) }
 }
