@@ -135,10 +135,20 @@ extension FlowBatch {
     /// The flows reordered by first-seen time (ties by last-seen time, then by position), a stable order
     /// that does not depend on how flows were sharded.
     public func sortedByFirstSeen() -> FlowBatch {
-        let order = (0..<count).sorted {
-            (firstSeen[$0], lastSeen[$0], srcLow[$0], srcPort[$0], $0) < (firstSeen[$1], lastSeen[$1], srcLow[$1], srcPort[$1], $1)
+        /// A flow's sort key, laid out inline so comparisons read one sequential array, not five columns.
+        struct SortKey {
+            var first: Int64, last: Int64, srcLow: UInt64, srcPort: UInt16, index: Int
         }
-        return gathered(order)
+        var keys: [SortKey] = []
+        keys.reserveCapacity(count)
+        var sorted = true
+        for i in 0..<count {
+            keys.append(SortKey(first: firstSeen[i], last: lastSeen[i], srcLow: srcLow[i], srcPort: srcPort[i], index: i))
+            if i > 0 && firstSeen[i] <= firstSeen[i - 1] { sorted = false }
+        }
+        if sorted { return self }  // strictly increasing first-seen times: already in order
+        keys.sort { ($0.first, $0.last, $0.srcLow, $0.srcPort, $0.index) < ($1.first, $1.last, $1.srcLow, $1.srcPort, $1.index) }
+        return gathered(keys.map(\.index))
     }
 
     /// The flows at `order`, in that order: one gather per column, no record built per flow.
