@@ -69,9 +69,17 @@ enum CaptureFixture {
         }
     }
 
+    /// One directory per test process for the files ``write(_:name:)`` makes, removed when the process exits.
+    private static let scratch: URL = {
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("medflow-ingest-tests-\(ProcessInfo.processInfo.processIdentifier)")
+        atexit { try? FileManager.default.removeItem(at: CaptureFixture.scratch) }
+        return root
+    }()
+
     /// Writes `bytes` to a fresh temporary file and returns its path.
     static func write(_ bytes: [UInt8], name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medflow-tests-\(UUID().uuidString)")
+        let directory = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
         try Data(bytes).write(to: url)

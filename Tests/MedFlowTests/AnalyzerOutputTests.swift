@@ -20,8 +20,21 @@ func readBack(_ path: String) throws -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// Every scratch path of this test process lies under one directory, removed when the process exits (the
+/// tests used to leave thousands of result directories and captures in /tmp).
+private let scratchRoot = FileManager.default.temporaryDirectory
+    .appendingPathComponent("medflow-tests-\(ProcessInfo.processInfo.processIdentifier)").path
+private let scratchRootCreated: Bool = {
+    try? FileManager.default.createDirectory(atPath: scratchRoot, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: scratchRoot) }
+    return true
+}()
+
+/// A fresh path (not created) under the process's scratch directory; callers add a file extension or
+/// use it as an output directory.
 func temporaryDirectory() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("medflow-out-\(UUID())").path
+    _ = scratchRootCreated
+    return (scratchRoot as NSString).appendingPathComponent("out-\(UUID())")
 }
 
 @Suite(.enabled(if: SharedCaptures.available, "../shared/captures is absent"))
