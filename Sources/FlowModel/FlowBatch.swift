@@ -135,20 +135,55 @@ extension FlowBatch {
     /// The flows reordered by first-seen time (ties by last-seen time, then by position), a stable order
     /// that does not depend on how flows were sharded.
     public func sortedByFirstSeen() -> FlowBatch {
+        Self.sortedByFirstSeen([self])
+    }
+
+    /// The flows of `parts`, one after another, reordered by first-seen time as
+    /// ``sortedByFirstSeen()`` orders them (position counts part by part): one gather straight from the
+    /// parts, with no concatenated copy in between.
+    public static func sortedByFirstSeen(_ parts: [FlowBatch]) -> FlowBatch {
         /// A flow's sort key, laid out inline so comparisons read one sequential array, not five columns.
         struct SortKey {
-            var first: Int64, last: Int64, srcLow: UInt64, srcPort: UInt16, index: Int
+            var first: Int64, last: Int64, srcLow: UInt64, srcPort: UInt16
+            /// The part's number in the high 24 bits, the flow's index in it below.
+            var position: Int
         }
+        let shift = 40
         var keys: [SortKey] = []
-        keys.reserveCapacity(count)
+        keys.reserveCapacity(parts.reduce(0) { $0 + $1.count })
         var sorted = true
-        for i in 0..<count {
-            keys.append(SortKey(first: firstSeen[i], last: lastSeen[i], srcLow: srcLow[i], srcPort: srcPort[i], index: i))
-            if i > 0 && firstSeen[i] <= firstSeen[i - 1] { sorted = false }
+        var previous = Int64.min
+        for (p, part) in parts.enumerated() {
+            for i in 0..<part.count {
+                let first = part.firstSeen[i]
+                keys.append(SortKey(first: first, last: part.lastSeen[i], srcLow: part.srcLow[i], srcPort: part.srcPort[i],
+                                    position: p << shift | i))
+                if first <= previous { sorted = false }
+                previous = first
+            }
         }
-        if sorted { return self }  // strictly increasing first-seen times: already in order
-        keys.sort { ($0.first, $0.last, $0.srcLow, $0.srcPort, $0.index) < ($1.first, $1.last, $1.srcLow, $1.srcPort, $1.index) }
-        return gathered(keys.map(\.index))
+        if sorted && parts.count == 1 { return parts[0] }  // strictly rising first-seen times: in order already
+        if !sorted {
+            keys.sort {
+                ($0.first, $0.last, $0.srcLow, $0.srcPort, $0.position) < ($1.first, $1.last, $1.srcLow, $1.srcPort, $1.position)
+            }
+        }
+        let mask = (1 << shift) - 1
+        func gather<T>(_ column: KeyPath<FlowBatch, [T]>) -> [T] {
+            let columns = parts.map { $0[keyPath: column] }
+            return keys.map { columns[$0.position >> shift][$0.position & mask] }
+        }
+        var result = FlowBatch()
+        result.srcHigh = gather(\.srcHigh); result.srcLow = gather(\.srcLow)
+        result.dstHigh = gather(\.dstHigh); result.dstLow = gather(\.dstLow)
+        result.srcPort = gather(\.srcPort); result.dstPort = gather(\.dstPort)
+        result.proto = gather(\.proto); result.flags = gather(\.flags)
+        result.firstSeen = gather(\.firstSeen); result.lastSeen = gather(\.lastSeen)
+        result.packetsOut = gather(\.packetsOut); result.bytesOut = gather(\.bytesOut)
+        result.packetsIn = gather(\.packetsIn); result.bytesIn = gather(\.bytesIn)
+        result.tcpFlagsOut = gather(\.tcpFlagsOut); result.tcpFlagsIn = gather(\.tcpFlagsIn)
+        result.endReason = gather(\.endReason)
+        return result
     }
 
     /// The flows at `order`, in that order: one gather per column, no record built per flow.

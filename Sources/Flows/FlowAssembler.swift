@@ -84,12 +84,12 @@ public final class FlowAssembler {
     }
 
     private func drain() -> FlowBatch {
-        var result = FlowBatch()
-        result.reserveCapacity(tables.reduce(0) { $0 + $1.finished.count })
+        var parts: [FlowBatch] = []
         for table in tables where !table.finished.isEmpty {
-            result.append(contentsOf: table.finished)
-            table.finished.removeAll()
+            parts.append(table.finished)
+            table.finished = FlowBatch()
         }
-        return tables.count == 1 && result.count < 2 ? result : result.sortedByFirstSeen()
+        if parts.isEmpty { return FlowBatch() }
+        return tables.count == 1 && parts[0].count < 2 ? parts[0] : FlowBatch.sortedByFirstSeen(parts)
     }
 }

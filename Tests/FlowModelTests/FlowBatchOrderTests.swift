@@ -42,4 +42,17 @@ import Testing
         }
         #expect(batch.sortedByFirstSeen().records == batch.records)
     }
+
+    @Test(arguments: [1, 2, 3])
+    func partsSortAsTheirConcatenation(parts: Int) {
+        let records = Self.flows(count: 900, span: 50, seed: UInt64(parts))
+        var whole = FlowBatch()
+        var pieces = [FlowBatch](repeating: FlowBatch(), count: parts)
+        for (i, record) in records.enumerated() {
+            whole.append(record)
+            pieces[i * parts / records.count].append(record)
+        }
+        #expect(FlowBatch.sortedByFirstSeen(pieces).records == whole.sortedByFirstSeen().records)
+        #expect(FlowBatch.sortedByFirstSeen(pieces + [FlowBatch()]).count == records.count)
+    }
 }
