@@ -20,7 +20,7 @@ public struct BurstStart: Sendable, Hashable {
     /// The packet's time, ns since the epoch.
     public var timestamp: Int64
 
-    /// Creates a burst start; `a` must be the lower endpoint (see ``isCanonical(_:_:_:_:)``).
+    /// Creates a burst start; `a` must be the lower endpoint (see ``IPAddress/endpointPrecedes(_:_:_:_:)``).
     @inlinable
     public init(a: IPAddress, b: IPAddress, aPort: UInt16, bPort: UInt16, proto: UInt8, initiatorIsB: Bool,
                 timestamp: Int64) {
@@ -33,10 +33,4 @@ public struct BurstStart: Sendable, Hashable {
         self.timestamp = timestamp
     }
 
-    /// Whether endpoint (`x`, `xPort`) comes first in a canonical 5-tuple with (`y`, `yPort`): the lower
-    /// address, then the lower port.
-    @inlinable
-    public static func isCanonical(_ x: IPAddress, _ xPort: UInt16, _ y: IPAddress, _ yPort: UInt16) -> Bool {
-        x.high != y.high ? x.high < y.high : x.low != y.low ? x.low < y.low : xPort <= yPort
-    }
 }

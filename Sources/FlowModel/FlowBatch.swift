@@ -145,10 +145,10 @@ extension FlowBatch {
         /// A flow's sort key, laid out inline so comparisons read one sequential array, not five columns.
         struct SortKey {
             var first: Int64, last: Int64, srcLow: UInt64, srcPort: UInt16
-            /// The part's number in the high 24 bits, the flow's index in it below.
+            /// The part's number from bit ``partShift`` up, the flow's index in it below.
             var position: Int
         }
-        let shift = 40
+        let shift = partShift
         var keys: [SortKey] = []
         keys.reserveCapacity(parts.reduce(0) { $0 + $1.count })
         var sorted = true
@@ -168,10 +168,27 @@ extension FlowBatch {
                 ($0.first, $0.last, $0.srcLow, $0.srcPort, $0.position) < ($1.first, $1.last, $1.srcLow, $1.srcPort, $1.position)
             }
         }
-        let mask = (1 << shift) - 1
+        return gathered(from: parts, positions: keys.map(\.position))
+    }
+
+    /// The flows at `order`, in that order: one gather per column, no record built per flow.
+    public func gathered(_ order: [Int]) -> FlowBatch {
+        Self.gathered(from: [self], positions: order)
+    }
+
+    /// The bit where a position's part number starts (below it, the flow's index in the part).
+    private static let partShift = 40
+
+    /// The flows at `positions` (part number << ``partShift`` | index in the part) of `parts`, in that
+    /// order: one gather per column.
+    private static func gathered(from parts: [FlowBatch], positions: [Int]) -> FlowBatch {
+        let shift = partShift, mask = (1 << partShift) - 1
         func gather<T>(_ column: KeyPath<FlowBatch, [T]>) -> [T] {
             let columns = parts.map { $0[keyPath: column] }
-            return keys.map { columns[$0.position >> shift][$0.position & mask] }
+            if columns.count == 1 {
+                return columns[0].withUnsafeBufferPointer { column in positions.map { column[$0 & mask] } }
+            }
+            return positions.map { columns[$0 >> shift][$0 & mask] }
         }
         var result = FlowBatch()
         result.srcHigh = gather(\.srcHigh); result.srcLow = gather(\.srcLow)
@@ -183,24 +200,6 @@ extension FlowBatch {
         result.packetsIn = gather(\.packetsIn); result.bytesIn = gather(\.bytesIn)
         result.tcpFlagsOut = gather(\.tcpFlagsOut); result.tcpFlagsIn = gather(\.tcpFlagsIn)
         result.endReason = gather(\.endReason)
-        return result
-    }
-
-    /// The flows at `order`, in that order: one gather per column, no record built per flow.
-    public func gathered(_ order: [Int]) -> FlowBatch {
-        func gather<T>(_ column: [T]) -> [T] {
-            column.withUnsafeBufferPointer { column in order.map { column[$0] } }
-        }
-        var result = FlowBatch()
-        result.srcHigh = gather(srcHigh); result.srcLow = gather(srcLow)
-        result.dstHigh = gather(dstHigh); result.dstLow = gather(dstLow)
-        result.srcPort = gather(srcPort); result.dstPort = gather(dstPort)
-        result.proto = gather(proto); result.flags = gather(flags)
-        result.firstSeen = gather(firstSeen); result.lastSeen = gather(lastSeen)
-        result.packetsOut = gather(packetsOut); result.bytesOut = gather(bytesOut)
-        result.packetsIn = gather(packetsIn); result.bytesIn = gather(bytesIn)
-        result.tcpFlagsOut = gather(tcpFlagsOut); result.tcpFlagsIn = gather(tcpFlagsIn)
-        result.endReason = gather(endReason)
         return result
     }
 }

@@ -41,3 +41,12 @@ public struct IPAddress: Hashable, Sendable, Comparable {
         lhs.high != rhs.high ? lhs.high < rhs.high : lhs.low < rhs.low
     }
 }
+
+extension IPAddress {
+    /// Whether endpoint (`x`, `xPort`) comes first in a canonical 5-tuple with (`y`, `yPort`): the lower
+    /// address, then the lower port (equal endpoints: `x`). Flow tables and burst tracks order keys so.
+    @inlinable
+    public static func endpointPrecedes(_ x: IPAddress, _ xPort: UInt16, _ y: IPAddress, _ yPort: UInt16) -> Bool {
+        x.high != y.high ? x.high < y.high : x.low != y.low ? x.low < y.low : xPort <= yPort
+    }
+}

@@ -72,7 +72,8 @@ public final class FlowAssembler {
     }
 
     /// Takes the burst starts the shards noted since the last call (with ``FlowConfiguration/burstGap``
-    /// set): each shard's in packet order, the shards one after another.
+    /// set): each shard's in packet order, the shards one after another. Only ``add(_:shardIndices:)``
+    /// notes them; ``finish()`` ends flows without new packets, so none are left after it.
     public func takeBurstStarts() -> [BurstStart] {
         var result: [BurstStart] = []
         result.reserveCapacity(tables.reduce(0) { $0 + $1.burstStarts.count })

@@ -243,7 +243,8 @@ struct CanonicalKey {
     @inline(__always)
     init(_ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
          _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
-        srcFirst = srcHigh != dstHigh ? srcHigh < dstHigh : srcLow != dstLow ? srcLow < dstLow : srcPort <= dstPort
+        srcFirst = IPAddress.endpointPrecedes(IPAddress(high: srcHigh, low: srcLow), srcPort,
+                                              IPAddress(high: dstHigh, low: dstLow), dstPort)
         (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
             ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
             : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)

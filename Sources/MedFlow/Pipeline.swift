@@ -114,8 +114,6 @@ public final class Pipeline {
         if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
         let tail = measure(&report.flowSeconds) { assembler.finish() }
         report.evictedFlows = assembler.evictedFlows
-        let starts = assembler.takeBurstStarts()
-        if !starts.isEmpty { for sink in burstSinks { sink.consume(starts) } }
         try deliver(tail, to: sinks, report: &report)
         try deliver(measure(&report.flowSeconds) { pairer.finish() }, to: sinks, report: &report)
         try measure(&report.sinkSeconds) { () throws(AnalysisError) in for sink in sinks { try sink.finish() } }

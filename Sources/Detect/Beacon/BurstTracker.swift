@@ -73,8 +73,7 @@ public struct BurstTracker: Sendable {
     /// A 5-tuple's first start creates its track, oriented as the flow table oriented its flow.
     public mutating func record(_ starts: [BurstStart]) {
         for start in starts {
-            let canonical = Canonical(aHigh: start.a.high, aLow: start.a.low, bHigh: start.b.high, bLow: start.b.low,
-                                      ports: UInt32(start.aPort) << 16 | UInt32(start.bPort), proto: start.proto)
+            let canonical = Canonical(a: start.a, aPort: start.aPort, b: start.b, bPort: start.bPort, proto: start.proto)
             let hash = canonical.hash
             let (found, position) = locate(canonical, hash: hash)
             let t = start.timestamp
@@ -113,10 +112,9 @@ public struct BurstTracker: Sendable {
             let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
             let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
             let srcPort = flows.srcPort[i], dstPort = flows.dstPort[i]
-            let forward = BurstStart.isCanonical(src, srcPort, dst, dstPort)
-            let (lo, loPort, hi, hiPort) = forward ? (src, srcPort, dst, dstPort) : (dst, dstPort, src, srcPort)
-            let canonical = Canonical(aHigh: lo.high, aLow: lo.low, bHigh: hi.high, bLow: hi.low,
-                                      ports: UInt32(loPort) << 16 | UInt32(hiPort), proto: proto)
+            let canonical = IPAddress.endpointPrecedes(src, srcPort, dst, dstPort)
+                ? Canonical(a: src, aPort: srcPort, b: dst, bPort: dstPort, proto: proto)
+                : Canonical(a: dst, aPort: dstPort, b: src, bPort: srcPort, proto: proto)
             let found = locate(canonical, hash: canonical.hash).found
             guard found >= 0 else { continue }
             tracks.withUnsafeMutableBufferPointer { tracks in
@@ -188,5 +186,13 @@ public struct BurstTracker: Sendable {
                                           prevalence: prevalence.share(of: track.key.dst), context: context))
         }
         return BeaconDetector.sortedFindings(found)
+    }
+}
+
+extension BurstTracker.Canonical {
+    /// The 5-tuple of lower endpoint (`a`, `aPort`) and higher endpoint (`b`, `bPort`).
+    init(a: IPAddress, aPort: UInt16, b: IPAddress, bPort: UInt16, proto: UInt8) {
+        self.init(aHigh: a.high, aLow: a.low, bHigh: b.high, bLow: b.low, ports: UInt32(aPort) << 16 | UInt32(bPort),
+                  proto: proto)
     }
 }
