@@ -190,20 +190,20 @@ public final class Pipeline {
         let perStep = options.workers == 1 ? 1 : options.workers * 2
         let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
         var decodedBytes: UInt64 = 0
-        var failure: ParseError?
+        // The next step's chunks are read while this one is decoded and assembled.
+        let ahead = ChunkReadAhead(reader: reader, perStep: perStep, targetBytes: options.chunkBytes,
+                                   background: options.workers > 1)
+        ahead.start()
+        defer { _ = ahead.wait() }  // the reader is idle again before its warnings are read
         while true {
-            var chunks: [RecordChunk] = []
-            do {
-                let readStart = DispatchTime.now()
-                while chunks.count < perStep, let chunk = try reader.nextChunk(targetBytes: options.chunkBytes) {
-                    chunks.append(chunk)
-                }
-                report.decodeSeconds += seconds(since: readStart)
-            } catch {
-                guard !chunks.isEmpty else { throw .input(InputError(path: path, underlying: error)) }
-                failure = error  // the chunks read before it are decoded first
+            let step = measure(&report.decodeSeconds) { ahead.wait() }
+            let chunks = step.chunks
+            let failure = step.failure  // the chunks read before it are decoded first
+            if chunks.isEmpty {
+                if let failure { throw .input(InputError(path: path, underlying: failure)) }
+                break
             }
-            if chunks.isEmpty { break }
+            if failure == nil { ahead.start() }
             let decoded = measure(&report.decodeSeconds) {
                 decode(chunks, decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty)
             }

@@ -120,7 +120,7 @@ public struct BeaconDetector: Sendable {
     public var pairs: [BeaconKey: BeaconPairState] {
         let grouped = groupedLog()
         var pairs: [BeaconKey: BeaconPairState] = [:]
-        for index in table.entries.indices { pairs[table.entries[index].key] = state(of: index, grouped: grouped) }
+        for index in table.entries.indices { pairs[table.entries[index].key] = state(of: index, run: index, grouped: grouped) }
         return pairs
     }
 
@@ -129,11 +129,12 @@ public struct BeaconDetector: Sendable {
         log.grouped(counts: table.entries.map(\.kept), cap: configuration.connectionCap)
     }
 
-    /// Pair `index`'s state from the grouped log.
-    private func state(of index: Int, grouped: (log: ConnectionLog, offsets: [Int], truncated: Set<Int>)) -> BeaconPairState {
+    /// Pair `index`'s state from a grouped log, where its connections are run `run` (the pair's own index
+    /// when every pair was grouped).
+    private func state(of index: Int, run: Int, grouped: (log: ConnectionLog, offsets: [Int], truncated: Set<Int>)) -> BeaconPairState {
         var entry = table.entries[index]
-        if grouped.truncated.contains(index) { entry.isStrobe = true }
-        return BeaconPairState(entry: entry, connections: grouped.log.run(grouped.offsets[index]..<grouped.offsets[index + 1]))
+        if grouped.truncated.contains(run) { entry.isStrobe = true }
+        return BeaconPairState(entry: entry, connections: grouped.log.run(grouped.offsets[run]..<grouped.offsets[run + 1]))
     }
 
     /// Distinct sources per destination over every pair seen, for `destinations` (all when `nil`).
@@ -149,9 +150,14 @@ public struct BeaconDetector: Sendable {
     public func findings(context: BeaconContext = BeaconContext()) -> [BeaconFinding] {
         guard datasetEnd >= datasetStart else { return [] }
         let minimum = UInt64(configuration.minimumConnections)
-        let grouped = groupedLog()
-        let candidates = table.entries.indices.filter { table.entries[$0].connections >= minimum }.map {
-            (table.entries[$0].key, state(of: $0, grouped: grouped))
+        // Only the pairs with enough connections are grouped and scored: an archive of millions of
+        // one-off pairs copies nothing here.
+        let selected = table.entries.indices.filter { table.entries[$0].connections >= minimum }
+        guard !selected.isEmpty else { return [] }
+        let grouped = log.grouped(selected: selected, counts: selected.map { table.entries[$0].kept },
+                                  pairCount: table.count, cap: configuration.connectionCap)
+        let candidates = selected.indices.map { run in
+            (table.entries[selected[run]].key, state(of: selected[run], run: run, grouped: grouped))
         }
         let prevalence = prevalenceTable(for: Set(candidates.map(\.0.dst)))
         // Pairs are independent: score them in chunks on every core, each chunk into its own slot.

@@ -46,14 +46,44 @@ struct ConnectionLog: Sendable {
     /// - Returns: The grouped log, where each pair's run begins (`offsets`, one more than the pairs) and
     ///   the pairs whose runs were cut.
     func grouped(counts: [UInt32], cap: Int) -> (log: ConnectionLog, offsets: [Int], truncated: Set<Int>) {
-        // Counting sort by pair: positions from the counts, then one scattering pass.
+        precondition(counts.reduce(0) { $0 + Int($1) } == count, "connection log and pair counts disagree")
+        return grouped(runOf: nil, counts: counts, cap: cap)
+    }
+
+    /// The connections of some pairs only, grouped as ``grouped(counts:cap:)`` groups all: run `k` holds
+    /// pair `selected[k]`'s connections; the rest of the log is not copied.
+    ///
+    /// Scoring needs the runs of the pairs with enough connections, often a few among millions: this
+    /// copies those and allocates nothing per unselected pair but a 4-byte map entry (and nothing at all
+    /// when none is selected).
+    ///
+    /// - Parameters:
+    ///   - selected: Pair indices, each once.
+    ///   - counts: Connections of each selected pair in the log (`counts[k]` for `selected[k]`).
+    ///   - pairCount: The number of pairs the log's indices range over.
+    ///   - cap: The most connections kept per run: the earliest are kept.
+    /// - Returns: The grouped runs, where each begins (`offsets`, one more than `selected`) and the runs
+    ///   (indices into `selected`) that were cut.
+    func grouped(selected: [Int], counts: [UInt32], pairCount: Int, cap: Int)
+        -> (log: ConnectionLog, offsets: [Int], truncated: Set<Int>) {
+        precondition(selected.count == counts.count, "one count per selected pair")
+        guard !selected.isEmpty else { return (ConnectionLog(), [0], []) }
+        var runOf = [Int32](repeating: -1, count: pairCount)
+        for (run, pair) in selected.enumerated() { runOf[pair] = Int32(run) }
+        return grouped(runOf: runOf, counts: counts, cap: cap)
+    }
+
+    /// The grouping behind both entry points: `runOf[pair]` is the pair's run, or -1 to leave it out
+    /// (`nil`: every pair is its own run).
+    private func grouped(runOf: [Int32]?, counts: [UInt32], cap: Int) -> (log: ConnectionLog, offsets: [Int], truncated: Set<Int>) {
+        // Counting sort by run: positions from the counts, then one scattering pass.
         var offsets = [Int](repeating: 0, count: counts.count + 1)
-        for pair in counts.indices { offsets[pair + 1] = offsets[pair] + Int(counts[pair]) }
-        precondition(offsets[counts.count] == count, "connection log and pair counts disagree")
+        for run in counts.indices { offsets[run + 1] = offsets[run] + Int(counts[run]) }
+        let total = offsets[counts.count]
         var sorted = ConnectionLog()
-        sorted.pairs = [UInt32](repeating: 0, count: count)
-        sorted.starts = [Int64](repeating: 0, count: count)
-        sorted.sizes = [UInt32](repeating: 0, count: count)
+        sorted.pairs = [UInt32](repeating: 0, count: total)
+        sorted.starts = [Int64](repeating: 0, count: total)
+        sorted.sizes = [UInt32](repeating: 0, count: total)
         var cursor = offsets
         pairs.withUnsafeBufferPointer { pairs in
             starts.withUnsafeBufferPointer { starts in
@@ -64,8 +94,16 @@ struct ConnectionLog: Sendable {
                                 cursor.withUnsafeMutableBufferPointer { cursor in
                                     for i in 0..<pairs.count {
                                         let pair = Int(pairs[i] & ~Self.unansweredBit)
-                                        let at = cursor[pair]
-                                        cursor[pair] = at &+ 1
+                                        let run: Int
+                                        if let runOf {
+                                            run = Int(runOf[pair])
+                                            if run < 0 { continue }
+                                        } else {
+                                            run = pair
+                                        }
+                                        let at = cursor[run]
+                                        precondition(at < offsets[run + 1], "connection log and pair counts disagree")
+                                        cursor[run] = at &+ 1
                                         outPairs[at] = pairs[i]
                                         outStarts[at] = starts[i]
                                         outSizes[at] = sizes[i]

@@ -1,0 +1,66 @@
+internal import Dispatch
+import Ingest
+
+/// Reads a capture's next step of record chunks on a background queue while the step before is decoded
+/// and assembled, so walking record headers (and, for compressed captures, decompressing) no longer
+/// leaves the decoding cores waiting.
+///
+/// One step is read ahead at most: ``start()`` begins reading, ``wait()`` returns what was read. The
+/// reader is used by one task at a time, the queue's between the two calls, so its warnings are read only
+/// after ``wait()``. Without `background` the step is read on the caller's thread in ``start()``.
+final class ChunkReadAhead: @unchecked Sendable {
+    // @unchecked: `reader` and `step` are touched by the queue's task between start() and wait() only,
+    // and by the caller otherwise; the group's wait orders the two.
+
+    /// One step's chunks, and the error that ended the reading (after those chunks), if any.
+    struct Step {
+        /// Whole-record chunks, in file order.
+        var chunks: [RecordChunk] = []
+        /// The error the reader threw after `chunks`.
+        var failure: ParseError?
+    }
+
+    private let reader: any CaptureReader
+    private let perStep: Int
+    private let targetBytes: Int
+    private let background: Bool
+    private let queue = DispatchQueue(label: "medflow.capture.read-ahead")
+    private let group = DispatchGroup()
+    private var step = Step()
+
+    /// Creates a read-ahead of `perStep` chunks of about `targetBytes` each.
+    init(reader: any CaptureReader, perStep: Int, targetBytes: Int, background: Bool) {
+        self.reader = reader
+        self.perStep = perStep
+        self.targetBytes = targetBytes
+        self.background = background
+    }
+
+    /// Starts reading the next step.
+    func start() {
+        if background {
+            queue.async(group: group) { self.step = self.readStep() }
+        } else {
+            step = readStep()
+        }
+    }
+
+    /// Waits for the step ``start()`` began and returns it (an empty step when none was started).
+    func wait() -> Step {
+        group.wait()
+        defer { step = Step() }
+        return step
+    }
+
+    private func readStep() -> Step {
+        var result = Step()
+        do {
+            while result.chunks.count < perStep, let chunk = try reader.nextChunk(targetBytes: targetBytes) {
+                result.chunks.append(chunk)
+            }
+        } catch {
+            result.failure = error
+        }
+        return result
+    }
+}
