@@ -1,3 +1,5 @@
+internal import Dispatch
+
 /// Finished flows as structure-of-arrays columns, the unit handed from the flow stage to detectors
 /// and writers. Column `i` of every array belongs to flow `i`; see ``FlowRecord`` for each field.
 public struct FlowBatch: Sendable {
@@ -183,23 +185,49 @@ extension FlowBatch {
     /// order: one gather per column.
     private static func gathered(from parts: [FlowBatch], positions: [Int]) -> FlowBatch {
         let shift = partShift, mask = (1 << partShift) - 1
-        func gather<T>(_ column: KeyPath<FlowBatch, [T]>) -> [T] {
-            let columns = parts.map { $0[keyPath: column] }
+        func gather<T>(_ columns: [[T]]) -> [T] {
             if columns.count == 1 {
                 return columns[0].withUnsafeBufferPointer { column in positions.map { column[$0 & mask] } }
             }
             return positions.map { columns[$0 >> shift][$0 & mask] }
         }
         var result = FlowBatch()
-        result.srcHigh = gather(\.srcHigh); result.srcLow = gather(\.srcLow)
-        result.dstHigh = gather(\.dstHigh); result.dstLow = gather(\.dstLow)
-        result.srcPort = gather(\.srcPort); result.dstPort = gather(\.dstPort)
-        result.proto = gather(\.proto); result.flags = gather(\.flags)
-        result.firstSeen = gather(\.firstSeen); result.lastSeen = gather(\.lastSeen)
-        result.packetsOut = gather(\.packetsOut); result.bytesOut = gather(\.bytesOut)
-        result.packetsIn = gather(\.packetsIn); result.bytesIn = gather(\.bytesIn)
-        result.tcpFlagsOut = gather(\.tcpFlagsOut); result.tcpFlagsIn = gather(\.tcpFlagsIn)
-        result.endReason = gather(\.endReason)
+        // Each column is one random-access pass over its parts: with many flows (the end-of-input flush)
+        // the 17 passes run side by side, each writing its own column.
+        let work: [(inout FlowBatch) -> Void] = [
+            { $0.srcHigh = gather(parts.map(\.srcHigh)) }, { $0.srcLow = gather(parts.map(\.srcLow)) },
+            { $0.dstHigh = gather(parts.map(\.dstHigh)) }, { $0.dstLow = gather(parts.map(\.dstLow)) },
+            { $0.srcPort = gather(parts.map(\.srcPort)) }, { $0.dstPort = gather(parts.map(\.dstPort)) },
+            { $0.proto = gather(parts.map(\.proto)) }, { $0.flags = gather(parts.map(\.flags)) },
+            { $0.firstSeen = gather(parts.map(\.firstSeen)) }, { $0.lastSeen = gather(parts.map(\.lastSeen)) },
+            { $0.packetsOut = gather(parts.map(\.packetsOut)) }, { $0.bytesOut = gather(parts.map(\.bytesOut)) },
+            { $0.packetsIn = gather(parts.map(\.packetsIn)) }, { $0.bytesIn = gather(parts.map(\.bytesIn)) },
+            { $0.tcpFlagsOut = gather(parts.map(\.tcpFlagsOut)) }, { $0.tcpFlagsIn = gather(parts.map(\.tcpFlagsIn)) },
+            { $0.endReason = gather(parts.map(\.endReason)) },
+        ]
+        if positions.count < Self.parallelGatherThreshold {
+            for column in work { column(&result) }
+            return result
+        }
+        // Every task fills its own copy's column; the columns are then moved into one batch.
+        let copies = UnsafeMutableBufferPointer<FlowBatch>.allocate(capacity: work.count)
+        copies.initialize(repeating: FlowBatch())
+        defer { copies.deinitialize(); copies.deallocate() }
+        nonisolated(unsafe) let output = copies  // invariant: task i writes output[i] only
+        nonisolated(unsafe) let tasks = work  // the closures only read `parts` and `positions`
+        DispatchQueue.concurrentPerform(iterations: tasks.count) { tasks[$0](&output[$0]) }
+        result.srcHigh = copies[0].srcHigh; result.srcLow = copies[1].srcLow
+        result.dstHigh = copies[2].dstHigh; result.dstLow = copies[3].dstLow
+        result.srcPort = copies[4].srcPort; result.dstPort = copies[5].dstPort
+        result.proto = copies[6].proto; result.flags = copies[7].flags
+        result.firstSeen = copies[8].firstSeen; result.lastSeen = copies[9].lastSeen
+        result.packetsOut = copies[10].packetsOut; result.bytesOut = copies[11].bytesOut
+        result.packetsIn = copies[12].packetsIn; result.bytesIn = copies[13].bytesIn
+        result.tcpFlagsOut = copies[14].tcpFlagsOut; result.tcpFlagsIn = copies[15].tcpFlagsIn
+        result.endReason = copies[16].endReason
         return result
     }
+
+    /// From this many flows on, ``gathered(from:positions:)`` gathers its columns concurrently.
+    public static let parallelGatherThreshold = 1 << 16
 }

@@ -73,8 +73,8 @@ public struct BeaconDetector: Sendable {
             let isContinuation = flows.flags[i] & FlowRecord.Flags.continuation.rawValue != 0
             datasetStart = min(datasetStart, start)
             datasetEnd = max(datasetEnd, end)
-            table.withEntries {
-                $0[index].add(start: start, end: end, bytesOut: bytesOut, bytesIn: flows.bytesIn[i], isContinuation: isContinuation)
+            table.update(index) {
+                $0.add(start: start, end: end, bytesOut: bytesOut, bytesIn: flows.bytesIn[i], isContinuation: isContinuation)
             }
             if !isContinuation {
                 log.append(pair: index, start: start, size: UInt32(clamping: bytesOut), unanswered: flows.packetsIn[i] == 0)
@@ -90,9 +90,9 @@ public struct BeaconDetector: Sendable {
         map.reserveCapacity(other.table.count)
         for entry in other.table.entries {
             let index = table.index(of: entry.key, hash: table.hash(entry.key))
-            table.withEntries {
-                $0[index].addTotals(of: entry)
-                $0[index].kept &+= entry.kept
+            table.update(index) {
+                $0.addTotals(of: entry)
+                $0.kept &+= entry.kept
             }
             map.append(index)
         }
@@ -108,10 +108,8 @@ public struct BeaconDetector: Sendable {
     private mutating func compact() {
         let grouped = groupedLog()
         log = grouped.log
-        table.withEntries { entries in
-            for pair in entries.indices { entries[pair].kept = UInt32(grouped.offsets[pair + 1] - grouped.offsets[pair]) }
-            for pair in grouped.truncated { entries[pair].isStrobe = true }
-        }
+        for pair in 0..<table.count { table.update(pair) { $0.kept = UInt32(grouped.offsets[pair + 1] - grouped.offsets[pair]) } }
+        for pair in grouped.truncated { table.update(pair) { $0.isStrobe = true } }
         compactAt = max(compactionFloor, 2 * log.count)
     }
 

@@ -53,8 +53,9 @@ struct BeaconPairEntry: Sendable {
 /// index moves slot words without reading a key or hashing again. Linear probing, at most half full.
 /// The hash is seeded per table, so crafted addresses cannot make every key collide.
 struct BeaconPairTable: Sendable {
-    /// The pairs, in the order they were first seen (a pair's index never changes).
-    private(set) var entries: [BeaconPairEntry] = []
+    /// The pairs, in the order they were first seen (a pair's index never changes); in segments, so
+    /// that growing moves nothing.
+    private(set) var entries = SegmentedStore<BeaconPairEntry>()
     private var slots: [UInt64]
     private let seed: UInt64
 
@@ -140,9 +141,9 @@ struct BeaconPairTable: Sendable {
         slots = larger
     }
 
-    /// Runs `body` with the entries' memory, for updates in a hot loop.
+    /// Updates entry `index` in place (its key must stay as it is).
     @inline(__always)
-    mutating func withEntries<R>(_ body: (UnsafeMutableBufferPointer<BeaconPairEntry>) -> R) -> R {
-        entries.withUnsafeMutableBufferPointer { body($0) }
+    mutating func update(_ index: Int, _ body: (inout BeaconPairEntry) -> Void) {
+        body(&entries[index])
     }
 }

@@ -1,4 +1,5 @@
 public import FlowModel
+internal import CPrefetch
 
 /// Beats inside long-lived flows: C2 over QUIC or a held-open TLS session sends a burst of packets every
 /// period without opening a new connection, so flow starts show nothing.
@@ -105,6 +106,12 @@ public struct BurstTracker: Sendable {
     /// each track's key.
     public mutating func addTotals(of flows: FlowBatch) {
         guard !tracks.isEmpty else { return }
+        // First the keys and hashes of the batch's TCP/UDP flows, then the lookups, each loading the slot
+        // of the flow `prefetchDistance` ahead: with 200 k tracks the slots and tracks outgrow the caches.
+        var rows: [Int32] = []
+        var keys: [Canonical] = []
+        var hashes: [UInt64] = []
+        rows.reserveCapacity(flows.count); keys.reserveCapacity(flows.count); hashes.reserveCapacity(flows.count)
         for i in 0..<flows.count {
             let proto = flows.proto[i]
             guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp,
@@ -115,8 +122,20 @@ public struct BurstTracker: Sendable {
             let canonical = IPAddress.endpointPrecedes(src, srcPort, dst, dstPort)
                 ? Canonical(a: src, aPort: srcPort, b: dst, bPort: dstPort, proto: proto)
                 : Canonical(a: dst, aPort: dstPort, b: src, bPort: srcPort, proto: proto)
-            let found = locate(canonical, hash: canonical.hash).found
+            rows.append(Int32(truncatingIfNeeded: i))
+            keys.append(canonical)
+            hashes.append(canonical.hash)
+        }
+        for k in rows.indices {
+            if k &+ Self.prefetchDistance < rows.count {
+                let hash = hashes[k &+ Self.prefetchDistance]
+                slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & ($0.count &- 1))) }
+            }
+            let found = locate(keys[k], hash: hashes[k]).found
             guard found >= 0 else { continue }
+            let i = Int(rows[k])
+            let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
+            let dstPort = flows.dstPort[i]
             tracks.withUnsafeMutableBufferPointer { tracks in
                 let track = tracks.baseAddress! + found
                 let outbound = track.pointee.key.src == src && track.pointee.key.dport == dstPort
@@ -128,6 +147,9 @@ public struct BurstTracker: Sendable {
             }
         }
     }
+
+    /// How many flows ahead ``addTotals(of:)`` prefetches slots.
+    static let prefetchDistance = 8
 
     /// The track of `canonical` (or -1), and the slot it is in or would go in.
     @inline(__always)

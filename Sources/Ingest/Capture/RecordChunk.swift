@@ -93,6 +93,7 @@ public struct RecordChunk: Sendable {
         let header = self.header
         var offset = 0
         let end = bytes.count
+        var staging = PacketStaging()
         while offset &+ PcapFileHeader.recordHeaderSize <= end {
             let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: offset)
             let dataStart = offset &+ PcapFileHeader.recordHeaderSize
@@ -105,14 +106,11 @@ public struct RecordChunk: Sendable {
                 continue
             }
             let timestamp = header.timestamp(seconds: seconds, fraction: fraction)
-            if dns != nil {
-                decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
-                               counters: &counters, dns: &dns!)
-            } else {
-                decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
-                               counters: &counters)
-            }
+            if staging.isFull { staging.flush(into: &batch) }
+            decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &staging,
+                           counters: &counters, dns: &dns)
         }
+        staging.flush(into: &batch)
     }
 
     /// The timestamp of the first record, if any.

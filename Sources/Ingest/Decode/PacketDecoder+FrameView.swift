@@ -96,6 +96,15 @@ extension PacketDecoder {
         /// Where the captured transport payload ends.
         var payloadEnd = 0
 
+        /// Appends the row to `batch` with the record's time and wire length.
+        @inline(__always)
+        func append(timestamp: Int64, wireLength: UInt32, to batch: inout PacketBatch) {
+            batch.append(
+                timestamp: timestamp, src: src, dst: dst, srcPort: srcPort, dstPort: dstPort, proto: proto,
+                flags: flags, tcpFlags: tcpFlags, wireLength: wireLength, fragmentID: fragmentID
+            )
+        }
+
         /// Makes this a link row for `etherType`: both ports hold it, the flags say ``PacketBatch/Flags/link``.
         ///
         /// The caller fills in the link-layer addresses, which only it knows.

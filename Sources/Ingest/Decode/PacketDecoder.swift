@@ -94,7 +94,8 @@ public struct PacketDecoder: Sendable {
         frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
         into batch: inout PacketBatch, counters: inout DecodeCounters
     ) {
-        _ = decodeRow(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch, counters: &counters)
+        guard let row = decodeRow(frame: frame, wireLength: wireLength, counters: &counters) else { return }
+        row.append(timestamp: timestamp, wireLength: wireLength, to: &batch)
     }
 
     /// Decodes one frame like ``decode(frame:wireLength:timestamp:into:counters:)`` and, when it is a
@@ -114,10 +115,32 @@ public struct PacketDecoder: Sendable {
         frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
         into batch: inout PacketBatch, counters: inout DecodeCounters, dns: inout [DNSAnswer]
     ) {
-        guard let row = decodeRow(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &batch,
-                                  counters: &counters),
-              row.srcPort == 53, row.payloadEnd > row.payloadStart, !row.flags.contains(.laterFragment)
-        else { return }
+        guard let row = decodeRow(frame: frame, wireLength: wireLength, counters: &counters) else { return }
+        row.append(timestamp: timestamp, wireLength: wireLength, to: &batch)
+        readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns)
+    }
+
+    /// Decodes one frame like ``decode(frame:wireLength:timestamp:into:counters:dns:)`` into a stage
+    /// instead of a batch (the caller flushes a full stage first), reading DNS answers when `dns` is not
+    /// `nil`: the form the capture decoding loop uses.
+    public func decode(
+        frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
+        into staging: inout PacketStaging, counters: inout DecodeCounters, dns: inout [DNSAnswer]?
+    ) {
+        guard let row = decodeRow(frame: frame, wireLength: wireLength, counters: &counters) else { return }
+        staging.append(
+            timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort, dstPort: row.dstPort,
+            proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags, wireLength: wireLength,
+            fragmentID: row.fragmentID
+        )
+        if dns != nil { readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns!) }
+    }
+
+    /// Appends the A/AAAA answers of `row` to `dns` when it is a DNS response.
+    @inline(__always)
+    private func readDNS(_ row: DecodedRow, frame: UnsafeRawBufferPointer, timestamp: Int64,
+                         counters: inout DecodeCounters, dns: inout [DNSAnswer]) {
+        guard row.srcPort == 53, row.payloadEnd > row.payloadStart, !row.flags.contains(.laterFragment) else { return }
         var start = row.payloadStart
         var end = row.payloadEnd
         if row.proto == TransportProtocol.tcp {
@@ -141,11 +164,10 @@ public struct PacketDecoder: Sendable {
         }
     }
 
-    /// Decodes one frame, appends its row and returns it, or counts it as skipped and returns `nil`.
+    /// Decodes one frame and returns its row, or counts it as skipped and returns `nil`.
     @inline(__always)
     private func decodeRow(
-        frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
-        into batch: inout PacketBatch, counters: inout DecodeCounters
+        frame: UnsafeRawBufferPointer, wireLength: UInt32, counters: inout DecodeCounters
     ) -> DecodedRow? {
         counters.frames &+= 1
         counters.wireBytes &+= UInt64(wireLength)
@@ -164,11 +186,6 @@ public struct PacketDecoder: Sendable {
             counters.skippedBytes &+= UInt64(wireLength)
             return nil
         }
-        batch.append(
-            timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort, dstPort: row.dstPort,
-            proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags, wireLength: wireLength,
-            fragmentID: row.fragmentID
-        )
         return row
     }
 
