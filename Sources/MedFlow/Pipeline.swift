@@ -190,23 +190,30 @@ public final class Pipeline {
         let perStep = options.workers == 1 ? 1 : options.workers * 2
         let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
         var decodedBytes: UInt64 = 0
-        // The next step's chunks are read while this one is decoded and assembled.
+        // Three steps are in flight: the one after next is read (record headers walked, decompressed), the
+        // next one decoded, and this one assembled into flows.
         let ahead = ChunkReadAhead(reader: reader, perStep: perStep, targetBytes: options.chunkBytes,
                                    background: options.workers > 1)
-        ahead.start()
+        let decoding = StepDecoder(decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty, assembler: assembler,
+                                   background: options.workers > 1)
         defer { _ = ahead.wait() }  // the reader is idle again before its warnings are read
-        while true {
+        defer { _ = decoding.wait() }
+        /// The next step's chunks, with their decoding started and the step after requested.
+        func nextStep() -> ChunkReadAhead.Step {
             let step = measure(&report.decodeSeconds) { ahead.wait() }
+            if !step.chunks.isEmpty {
+                if step.failure == nil { ahead.start() }
+                decoding.start(step.chunks)
+            }
+            return step
+        }
+        ahead.start()
+        var step = nextStep()
+        while !step.chunks.isEmpty {
             let chunks = step.chunks
             let failure = step.failure  // the chunks read before it are decoded first
-            if chunks.isEmpty {
-                if let failure { throw .input(InputError(path: path, underlying: failure)) }
-                break
-            }
-            if failure == nil { ahead.start() }
-            let decoded = measure(&report.decodeSeconds) {
-                decode(chunks, decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty)
-            }
+            let decoded = measure(&report.decodeSeconds) { decoding.wait() }
+            let next = failure == nil ? nextStep() : ChunkReadAhead.Step()
             for (chunk, result) in zip(chunks, decoded) {
                 input.records += UInt64(chunk.recordCount)
                 decodedBytes += UInt64(chunk.range.count)
@@ -226,40 +233,11 @@ public final class Pipeline {
             feeder.feed(flows)
             progress(input.records, decodedBytes)
             if let failure { throw .input(InputError(path: path, underlying: failure)) }
+            step = next
         }
+        if let failure = step.failure { throw .input(InputError(path: path, underlying: failure)) }
         report.inputBytes += input.fileBytes
         return finished(input)
-    }
-
-    /// One decoded chunk.
-    struct Decoded: Sendable {
-        var batch = PacketBatch()
-        var shards: [UInt8] = []
-        var counters = DecodeCounters()
-        var filteredOut: UInt64 = 0
-        var dns: [DNSAnswer]?
-    }
-
-    /// Decodes `chunks` concurrently, one task per chunk.
-    private func decode(_ chunks: [RecordChunk], decoder: PacketDecoder, filter: PacketFilter?,
-                        readDNS: Bool) -> [Decoded] {
-        let results = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: chunks.count)
-        results.initialize(repeating: Decoded())
-        defer { results.deinitialize(); results.deallocate() }
-        nonisolated(unsafe) let output = results  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let assembler = self.assembler  // shardIndices(for:) only reads immutable state
-        let work: @Sendable (Int) -> Void = { i in
-            var item = Decoded()
-            item.batch.reserveCapacity(chunks[i].recordCount)
-            item.dns = readDNS ? [] : nil
-            chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
-                             filteredOut: &item.filteredOut, dns: &item.dns)
-            chunks[i].releasePages()
-            item.shards = assembler.shardIndices(for: item.batch)
-            output[i] = item
-        }
-        if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
-        return Array(results)
     }
 
     func deliver(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {

@@ -71,9 +71,9 @@ enum NfcapdCollector {
         guard let pid = Spawn.start(nfcapd, ["-w", dir.path, "-b", "127.0.0.1", "-p", "\(port)", "-t", "3600"]) else {
             return nil
         }
-        Thread.sleep(forTimeInterval: 0.7)
+        Spawn.waitUntilListening(port: port)
         UDPSender.send(payloads, port: UInt16(port))
-        Thread.sleep(forTimeInterval: 0.5)
+        Spawn.waitUntilDrained(port: port)
         Spawn.stop(pid)
         return try summary(dir.path, directory: true)
     }

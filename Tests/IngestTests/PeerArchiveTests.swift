@@ -91,12 +91,13 @@ struct PeerArchiveTests {
         let port = 30_000 + Int.random(in: 0..<20_000)
         let pid = try #require(Spawn.start(NfcapdCollector.tool("nfcapd")!,
                                            ["-w", dir.path, "-b", "127.0.0.1", "-p", "\(port)", "-t", "3600"] + flags))
-        Thread.sleep(forTimeInterval: 0.5)
+        // Fixed sleeps lost the whole export when a loaded machine started nfcapd late: wait for its socket.
+        Spawn.waitUntilListening(port: port)
         var arguments = ["-r", Self.capture, "-n", "127.0.0.1:\(port)", "-v", version]
         if version != "5" { arguments += ["-6", "-a"] }
         if version == "10" { arguments += ["-A", "milli"] }
         try NfcapdCollector.run(NfcapdCollector.tool("softflowd")!, arguments)
-        Thread.sleep(forTimeInterval: 0.4)
+        Spawn.waitUntilDrained(port: port)
         Spawn.stop(pid)
         try Self.compare(dir, label: "softflowd v\(version) \(compression)")
     }

@@ -53,6 +53,36 @@ enum Spawn {
         return pid
     }
 
+    /// Bytes waiting in the receive queue of the UDP socket bound to 127.0.0.1:`port` (Linux's
+    /// /proc/net/udp), or `nil` when none is bound (or the table cannot be read).
+    static func udpReceiveQueue(port: Int) -> Int? {
+        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return nil }
+        let local = String(format: "0100007F:%04X", port)
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, fields[1] == local else { continue }
+            let queues = fields[4].split(separator: ":")  // tx_queue:rx_queue, hex
+            return queues.count == 2 ? Int(queues[1], radix: 16) : 0
+        }
+        return nil
+    }
+
+    /// Waits until a UDP socket is bound to 127.0.0.1:`port` (a collector that has started), up to
+    /// `timeout` seconds; without /proc it waits a fixed half second.
+    static func waitUntilListening(port: Int, timeout: Double = 10) {
+        guard FileManager.default.fileExists(atPath: "/proc/net/udp") else { return Thread.sleep(forTimeInterval: 0.5) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while udpReceiveQueue(port: port) == nil && Date() < deadline { usleep(20_000) }
+    }
+
+    /// Waits until the collector on `port` has read every datagram sent to it (its receive queue is
+    /// empty), up to `timeout` seconds, then a little longer for it to process the last one.
+    static func waitUntilDrained(port: Int, timeout: Double = 10) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while (udpReceiveQueue(port: port) ?? 0) > 0 && Date() < deadline { usleep(20_000) }
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
     /// Sends SIGTERM and waits (up to 5 s, then SIGKILL).
     static func stop(_ pid: pid_t) {
         kill(pid, SIGTERM)

@@ -1,0 +1,81 @@
+internal import Dispatch
+import FlowModel
+import Flows
+import Ingest
+
+/// Decodes one step of record chunks (one task per chunk) in the background while the pipeline assembles
+/// the step before, so the flow shards and the decoders keep both cores busy instead of taking turns.
+///
+/// One step is decoded ahead at most: ``start(_:)`` begins, ``wait()`` returns its results in chunk order.
+/// Without `background` the step is decoded on the caller's thread in ``start(_:)``.
+final class StepDecoder: @unchecked Sendable {
+    // @unchecked: `results` is written by the step's task between start(_:) and wait() only, and read by
+    // the caller after the group's wait.
+
+    /// One decoded chunk.
+    struct Decoded: Sendable {
+        /// The chunk's packets.
+        var batch = PacketBatch()
+        /// Each packet's flow shard (``FlowAssembler/shardIndices(for:)``).
+        var shards: [UInt8] = []
+        /// What decoding counted.
+        var counters = DecodeCounters()
+        /// Records the filter rejected.
+        var filteredOut: UInt64 = 0
+        /// DNS answers read, when asked for.
+        var dns: [DNSAnswer]?
+    }
+
+    private let decoder: PacketDecoder
+    private let filter: PacketFilter?
+    private let readDNS: Bool
+    private nonisolated(unsafe) let assembler: FlowAssembler  // shardIndices(for:) only reads immutable state
+    private let background: Bool
+    private let group = DispatchGroup()
+    private var results: [Decoded] = []
+
+    /// Creates a step decoder for one capture.
+    init(decoder: PacketDecoder, filter: PacketFilter?, readDNS: Bool, assembler: FlowAssembler, background: Bool) {
+        self.decoder = decoder
+        self.filter = filter
+        self.readDNS = readDNS
+        self.assembler = assembler
+        self.background = background
+    }
+
+    /// Starts decoding `chunks`.
+    func start(_ chunks: [RecordChunk]) {
+        if background {
+            DispatchQueue.global().async(group: group) { self.results = self.decode(chunks) }
+        } else {
+            results = decode(chunks)
+        }
+    }
+
+    /// Waits for the step ``start(_:)`` began and returns its chunks' results (none when none was started).
+    func wait() -> [Decoded] {
+        group.wait()
+        defer { results = [] }
+        return results
+    }
+
+    /// Decodes `chunks` concurrently, one task per chunk.
+    private func decode(_ chunks: [RecordChunk]) -> [Decoded] {
+        let results = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: chunks.count)
+        results.initialize(repeating: Decoded())
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let output = results  // invariant: task i writes output[i] only
+        let work: @Sendable (Int) -> Void = { [self] i in
+            var item = Decoded()
+            item.batch.reserveCapacity(chunks[i].recordCount)
+            item.dns = readDNS ? [] : nil
+            chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
+                             filteredOut: &item.filteredOut, dns: &item.dns)
+            chunks[i].releasePages()
+            item.shards = assembler.shardIndices(for: item.batch)
+            output[i] = item
+        }
+        if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
+        return Array(results)
+    }
+}
