@@ -48,9 +48,14 @@ final class FlowTable {
 
     /// A packet of the current batch that belongs to this shard.
     private struct PendingPacket {
-        var index: Int32
+        /// The packet's index in the batch, with ``srcFirstBit`` set when its source is the key's endpoint A.
+        var indexAndOrientation: UInt32
         var srcPort: UInt16, dstPort: UInt16
         var hash: UInt64
+
+        static let srcFirstBit: UInt32 = 1 << 31
+        var index: Int { Int(indexAndOrientation & ~Self.srcFirstBit) }
+        var srcFirst: Bool { indexAndOrientation & Self.srcFirstBit != 0 }
     }
 
     /// Adds the packets of `batch` whose shard is `shard`, in order.
@@ -71,8 +76,9 @@ final class FlowTable {
             let proto = flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i])
             let key = CanonicalKey(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i],
                                    srcPort, dstPort, proto)
-            pending.append(PendingPacket(index: Int32(truncatingIfNeeded: i), srcPort: srcPort, dstPort: dstPort,
-                                         hash: key.hash))
+            pending.append(PendingPacket(
+                indexAndOrientation: UInt32(truncatingIfNeeded: i) | (key.srcFirst ? PendingPacket.srcFirstBit : 0),
+                srcPort: srcPort, dstPort: dstPort, hash: key.hash))
         }
         let count = pending.count
         pending.withUnsafeBufferPointer { packets in
@@ -83,12 +89,13 @@ final class FlowTable {
                     medflow_prefetch(slots.entries + slot)
                 }
                 let p = packets[k]
-                let i = Int(p.index)
+                let i = p.index
                 let proto = PacketBatch.Flags(rawValue: batch.flags[i]).contains(.link)
                     ? UInt16(0x100) : UInt16(batch.proto[i])
-                add(timestamp: batch.timestamp[i], srcHigh: batch.srcHigh[i], srcLow: batch.srcLow[i],
-                    dstHigh: batch.dstHigh[i], dstLow: batch.dstLow[i], srcPort: p.srcPort, dstPort: p.dstPort,
-                    proto: proto, tcpFlags: batch.tcpFlags[i], length: UInt64(batch.wireLength[i]), hash: p.hash)
+                let key = CanonicalKey(oriented: p.srcFirst, batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i],
+                                       batch.dstLow[i], p.srcPort, p.dstPort, proto)
+                add(key, timestamp: batch.timestamp[i], tcpFlags: batch.tcpFlags[i], length: UInt64(batch.wireLength[i]),
+                    hash: p.hash)
             }
         }
     }
@@ -107,14 +114,12 @@ final class FlowTable {
     func add(timestamp ts: Int64, srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
              srcPort: UInt16, dstPort: UInt16, proto: UInt16, tcpFlags: UInt8, length: UInt64) {
         let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, proto)
-        add(timestamp: ts, srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow, srcPort: srcPort,
-            dstPort: dstPort, proto: proto, tcpFlags: tcpFlags, length: length, hash: key.hash)
+        add(key, timestamp: ts, tcpFlags: tcpFlags, length: length, hash: key.hash)
     }
 
     @inline(__always)
-    private func add(timestamp ts: Int64, srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
-                     srcPort: UInt16, dstPort: UInt16, proto: UInt16, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
-        let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort, proto)
+    private func add(_ key: CanonicalKey, timestamp ts: Int64, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
+        let proto = key.proto
         let tag = FlowSlots.tag(hash)
         let s = slots
         var slot = Int(truncatingIfNeeded: hash) & s.mask
@@ -245,6 +250,17 @@ struct CanonicalKey {
          _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
         srcFirst = IPAddress.endpointPrecedes(IPAddress(high: srcHigh, low: srcLow), srcPort,
                                               IPAddress(high: dstHigh, low: dstLow), dstPort)
+        (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
+            ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
+            : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)
+        self.proto = proto
+    }
+
+    /// The key of a packet whose orientation is known already (`srcFirst`: its source is endpoint A).
+    @inline(__always)
+    init(oriented srcFirst: Bool, _ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
+         _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
+        self.srcFirst = srcFirst
         (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
             ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
             : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)

@@ -1,6 +1,7 @@
 public import Detect
 public import FlowModel
 public import Output
+internal import Dispatch
 
 /// Feeds every flow (and, for intra-flow beacons, the flow table's burst starts) to the beacon detector and,
 /// at the end, writes `beacons.<format><compression>`: one record per periodic pair, highest score first.
@@ -43,8 +44,17 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
 
     /// Adds the flows to the detector (and their counts to the burst tracks).
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {
-        detector.consume(flows)
-        bursts?.addTotals(of: flows)
+        guard bursts != nil, flows.count >= FlowBatch.parallelGatherThreshold else {
+            detector.consume(flows)
+            bursts?.addTotals(of: flows)
+            return
+        }
+        // A big batch (the end-of-input flush) is this sink's longest: the detector and the burst tracker
+        // share nothing, so each takes it on its own core.
+        nonisolated(unsafe) let sink = self  // invariant: task 0 touches `detector` only, task 1 `bursts` only
+        DispatchQueue.concurrentPerform(iterations: 2) { task in
+            if task == 0 { sink.detector.consume(flows) } else { sink.bursts?.addTotals(of: flows) }
+        }
     }
 
     /// The burst tracker's quiet gap, or `.max` without intra-flow tracking (no burst starts wanted).
