@@ -22,6 +22,8 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
     private let compression: OutputCompression
     /// The findings written by ``finish()``.
     public private(set) var findings: [BeaconFinding] = []
+    /// From this many flows on, a batch reaches the detector and the burst tracker side by side.
+    var splitBatchFlows = FlowBatch.parallelGatherThreshold
 
     /// Creates the sink; nothing is written before ``finish()``.
     ///
@@ -44,7 +46,7 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
 
     /// Adds the flows to the detector (and their counts to the burst tracks).
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {
-        guard bursts != nil, flows.count >= FlowBatch.parallelGatherThreshold else {
+        guard bursts != nil, flows.count >= splitBatchFlows else {
             detector.consume(flows)
             bursts?.addTotals(of: flows)
             return

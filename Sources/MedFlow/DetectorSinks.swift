@@ -22,6 +22,7 @@ struct DetectorSinks {
             BeaconSink(path: options.resultPath("beacons"), format: options.format, compression: options.compression,
                        configuration: $0, intraFlow: options.intraFlowBeacons, context: Self.beaconContext(compiled))
         }
+        beacons?.splitBatchFlows = options.pipeline.sideBySideFlushFlows
         egress = options.policyPath == nil ? nil : try EgressSink(
             policy: compiled, path: options.resultPath("egress"), format: options.format, compression: options.compression)
         if let egress, let beacons {

@@ -25,6 +25,8 @@ public struct PipelineOptions: Sendable {
     /// Stop at the first input that cannot be read; by default such a file is reported as failed in the
     /// summary and the other inputs are still analysed.
     public var strict = false
+    /// From this many flows on, the end-of-input flush reaches the sinks side by side (tests lower it).
+    var sideBySideFlushFlows = FlowBatch.parallelGatherThreshold
 
     /// Creates options; `workers` defaults to the core count.
     public init(inputs: [String], filter: String? = nil, workers: Int? = nil,
@@ -252,7 +254,7 @@ public final class Pipeline {
     /// task: nothing else runs then, and the sinks share no state, so they work side by side instead of one
     /// after another on one core. Each sink still sees its batches one at a time and in order.
     func deliverSideBySide(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
-        guard sinks.count > 1, options.workers > 1, flows.count >= FlowBatch.parallelGatherThreshold else {
+        guard sinks.count > 1, options.workers > 1, flows.count >= options.sideBySideFlushFlows else {
             return try deliver(flows, to: sinks, report: &report)
         }
         tally(flows, report: &report)

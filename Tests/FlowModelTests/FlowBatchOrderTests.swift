@@ -14,13 +14,20 @@ import Testing
         }
         return (0..<count).map { _ in
             let first = Int64(next() % span)
-            return FlowRecord(src: IPAddress(v4: UInt32(truncatingIfNeeded: next() % 4)), dst: IPAddress(v4: 0x0A00_0001),
-                              srcPort: UInt16(next() % 3), dstPort: 443, proto: 6, firstSeen: first,
-                              lastSeen: first + Int64(next() % 3), packetsOut: next() % 1000, bytesOut: 1)
+            // Every column gets values of its own, so a gather that mixed two columns up would show.
+            return FlowRecord(src: IPAddress(v4: UInt32(truncatingIfNeeded: next() % 4)),
+                              dst: IPAddress(high: next() % 2, low: next()), srcPort: UInt16(next() % 3),
+                              dstPort: UInt16(truncatingIfNeeded: next()), proto: UInt8(truncatingIfNeeded: next()),
+                              flags: FlowRecord.Flags(rawValue: UInt8(next() % 4)), firstSeen: first,
+                              lastSeen: first + Int64(next() % 3), packetsOut: next() % 1000, bytesOut: next(),
+                              packetsIn: next(), bytesIn: next(), tcpFlagsOut: UInt8(truncatingIfNeeded: next()),
+                              tcpFlagsIn: UInt8(truncatingIfNeeded: next()),
+                              endReason: FlowRecord.EndReason(rawValue: UInt8(next() % 6))!)
         }
     }
 
-    @Test(arguments: [(0, 1), (1, 1), (500, 10), (500, 1_000_000), (3000, 40)])
+    /// 70 000 flows take the gather whose columns are filled concurrently (from 65 536 on).
+    @Test(arguments: [(0, 1), (1, 1), (500, 10), (500, 1_000_000), (3000, 40), (70_000, 5000)])
     func sortsByFirstSeenThenLastSeenAddressPortAndPosition(count: Int, span: Int) {
         let records = Self.flows(count: count, span: UInt64(span), seed: UInt64(count + span))
         var batch = FlowBatch()
@@ -43,9 +50,9 @@ import Testing
         #expect(batch.sortedByFirstSeen().records == batch.records)
     }
 
-    @Test(arguments: [1, 2, 3])
-    func partsSortAsTheirConcatenation(parts: Int) {
-        let records = Self.flows(count: 900, span: 50, seed: UInt64(parts))
+    @Test(arguments: [(1, 900), (2, 900), (3, 900), (2, 70_000)])
+    func partsSortAsTheirConcatenation(parts: Int, count: Int) {
+        let records = Self.flows(count: count, span: 50, seed: UInt64(parts))
         var whole = FlowBatch()
         var pieces = [FlowBatch](repeating: FlowBatch(), count: parts)
         for (i, record) in records.enumerated() {

@@ -1,0 +1,42 @@
+import Foundation
+import Output
+import Testing
+
+@testable import MedFlow
+
+/// The end-of-input flush reaching the sinks side by side (and the beacon sink's detector and burst
+/// tracker on two tasks) writes what one-after-another delivery writes.
+///
+/// The flush goes side by side only from 65 536 flows on; here the threshold is lowered to one flow, so
+/// the bundled hospital (5 074 flows, every one still open or lingering at the end) takes that path.
+@Suite struct SideBySideFlushTests {
+    static let sample = SharedCaptures.projectRoot.appendingPathComponent("datasets/hospital-2h").path
+
+    /// Analyses the hospital with its policy; returns the summary and the findings files' lines.
+    static func run(workers: Int, threshold: Int) throws -> (AnalysisSummary, [String: [Substring]]) {
+        var pipeline = PipelineOptions(inputs: [sample + ".pcap.zst"], workers: workers)
+        pipeline.sideBySideFlushFlows = threshold
+        let directory = temporaryDirectory()
+        var options = AnalyzeOptions(pipeline: pipeline, outputDirectory: directory, compression: .none)
+        options.policyPath = sample + ".policy.yaml"
+        let summary = try Analyzer.analyze(options)
+        var files: [String: [Substring]] = [:]
+        for name in ["beacons", "egress", "fanout"] {
+            let text = try String(contentsOfFile: directory + "/\(name).ndjson", encoding: .utf8)
+            files[name] = text.split(separator: "\n")
+        }
+        return (summary, files)
+    }
+
+    @Test func theFlushSideBySideWritesWhatOneAfterAnotherWrites() throws {
+        let (serial, serialFiles) = try Self.run(workers: 1, threshold: .max)
+        let (parallel, parallelFiles) = try Self.run(workers: 2, threshold: 1)
+        #expect(parallel.totals.flows == serial.totals.flows)
+        #expect(parallel.totals.flowPackets == serial.totals.flowPackets)
+        #expect(parallel.totals.flowBytes == serial.totals.flowBytes)
+        #expect(serialFiles["beacons"]!.count > 5 && serialFiles["egress"]!.count > 5 && !serialFiles["fanout"]!.isEmpty)
+        for name in ["beacons", "egress", "fanout"] {
+            #expect(parallelFiles[name] == serialFiles[name], "\(name)")
+        }
+    }
+}
