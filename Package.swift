@@ -37,6 +37,7 @@ let package = Package(
         // MARK: - C helpers
         .target(name: "CPrefetch"),
         .target(name: "CMalloc"),
+        .target(name: "CMemory"),
 
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
@@ -45,7 +46,7 @@ let package = Package(
         // exclusivity checks (a thread-local lookup per property access) cost ~4 % of a bulk run.
         .target(
             name: "Flows",
-            dependencies: ["FlowModel", "CPrefetch"],
+            dependencies: ["FlowModel", "CPrefetch", "CMemory"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "Output", dependencies: ["FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),

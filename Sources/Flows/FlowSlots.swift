@@ -42,6 +42,21 @@ struct FlowSlots {
         entries = entryMemory.base.bindMemory(to: FlowEntry.self, capacity: capacity)
     }
 
+    /// Slots for twice as many flows holding these slots' bytes in their first half (the rest empty); see
+    /// ``LargeMemory/grown(to:)``. These slots must not be used or freed afterwards.
+    func doubled() -> FlowSlots {
+        FlowSlots(capacity: capacity * 2, controlMemory: controlMemory.grown(to: capacity * 2),
+                  entryMemory: entryMemory.grown(to: capacity * 2 * MemoryLayout<FlowEntry>.stride))
+    }
+
+    private init(capacity: Int, controlMemory: LargeMemory, entryMemory: LargeMemory) {
+        self.capacity = capacity
+        self.controlMemory = controlMemory
+        self.entryMemory = entryMemory
+        control = controlMemory.base.bindMemory(to: UInt8.self, capacity: capacity)
+        entries = entryMemory.base.bindMemory(to: FlowEntry.self, capacity: capacity)
+    }
+
     /// Whether slot `slot` holds a flow.
     @inline(__always)
     func isLive(_ slot: Int) -> Bool { control[slot] >= 0x80 }

@@ -1,3 +1,4 @@
+internal import CMemory
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,5 +42,25 @@ struct LargeMemory {
     /// Frees the memory.
     func deallocate() {
         if isMapped { munmap(base, byteCount) } else { base.deallocate() }
+    }
+
+    /// The same bytes followed by zeroed ones up to `newByteCount` (at least ``byteCount``), keeping the
+    /// pages already touched: on Linux a mapping grows with `mremap`, which moves page tables, not bytes.
+    /// The old value must not be used or freed afterwards.
+    func grown(to newByteCount: Int) -> LargeMemory {
+        precondition(newByteCount >= byteCount, "LargeMemory only grows")
+        if isMapped, let moved = medflow_mremap_grow(base, byteCount, newByteCount) {
+            return LargeMemory(base: moved, byteCount: newByteCount, isMapped: true)
+        }
+        let larger = LargeMemory(byteCount: newByteCount)  // zeroed
+        larger.base.copyMemory(from: base, byteCount: byteCount)
+        deallocate()
+        return larger
+    }
+
+    private init(base: UnsafeMutableRawPointer, byteCount: Int, isMapped: Bool) {
+        self.base = base
+        self.byteCount = byteCount
+        self.isMapped = isMapped
     }
 }

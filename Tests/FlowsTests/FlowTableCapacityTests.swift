@@ -48,6 +48,51 @@ import Testing
         #expect(assembler.evictedFlows == 0)
     }
 
+    /// Growing in place (``FlowTable/rebuild()`` doubling its slots where they are) keeps every flow
+    /// reachable: 40 000 UDP flows in a first second, idle until a sweep leaves them as tombstones, then
+    /// 80 000 others two minutes later in four steps, so the table doubles past 2 MB (the `mremap` path)
+    /// with tombstones and wrapped probe runs in it, and then a reply for each of the 80 000, which must
+    /// find its flow after every doubling. Every key must end as exactly one flow with all its packets.
+    @Test(arguments: [1, 2])
+    func growingInPlaceKeepsEveryFlowReachable(shards: Int) {
+        var generator = SplitMix(seed: 11)
+        let replies = (0..<256).map { _ in IPAddress(v4: 0xC000_0200 | UInt32(truncatingIfNeeded: generator.next() % 256)) }
+        func client(_ phase: Int, _ k: Int) -> IPAddress { IPAddress(v4: 0x0A00_0000 | UInt32(phase << 20 | k)) }
+        func server(_ k: Int) -> IPAddress { replies[k % replies.count] }
+        let dport: UInt16 = 53
+        func sport(_ k: Int) -> UInt16 { UInt16(1024 + k % 50_000) }
+        var steps: [PacketBatch] = []
+        var model: [String: UInt64] = [:]
+        // Phase 0, then phase 1's queries in four steps (after the first, the sweep has turned phase 0 into
+        // tombstones), then phase 1's replies.
+        for (phase, range) in [(0, 0..<40_000), (1, 0..<20_000), (1, 20_000..<40_000), (1, 40_000..<60_000),
+                               (1, 60_000..<80_000)] {
+            var batch = PacketBatch()
+            for k in range {
+                batch.append(timestamp: Int64(phase) * 120_000_000_000 + Int64(k) * 10_000, src: client(phase, k),
+                             dst: server(k), srcPort: sport(k), dstPort: dport, proto: TransportProtocol.udp, wireLength: 80)
+                model[Self.key(client(phase, k), sport(k), server(k), dport)] = UInt64(phase + 1)
+            }
+            steps.append(batch)
+        }
+        var replyBatch = PacketBatch()
+        for k in 0..<80_000 {
+            replyBatch.append(timestamp: 121_000_000_000 + Int64(k) * 10_000, src: server(k), dst: client(1, k),
+                              srcPort: dport, dstPort: sport(k), proto: TransportProtocol.udp, wireLength: 80)
+        }
+        steps.append(replyBatch)
+        let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: 0), shards: shards)
+        var flows = FlowBatch()
+        for batch in steps {
+            flows.append(contentsOf: assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)]))
+        }
+        flows.append(contentsOf: assembler.finish())
+        var found: [String: UInt64] = [:]
+        for flow in flows.records { found[Self.key(flow.src, flow.srcPort, flow.dst, flow.dstPort), default: 0] += flow.packets }
+        #expect(flows.count == model.count)
+        #expect(found == model)
+    }
+
     @Test func aFullTableEndsItsLeastRecentFlowsAndKeepsEveryPacket() {
         let limit = 64
         let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: limit), shards: 1)
