@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(
             name: "MedFlowTests",
             dependencies: ["MedFlow", "Ingest", "Flows", "Detect", "Synth", "Output", "FlowModel"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -279,8 +279,10 @@ public final class Pipeline {
             packets &+= flows.packetsOut[i] &+ flows.packetsIn[i]
             bytes &+= flows.bytesOut[i] &+ flows.bytesIn[i]
         }
-        report.flowPackets += packets
-        report.flowBytes += bytes
+        // Exporters' counts are untrusted 64-bit values: the totals wrap as the inputs' own counters do
+        // (FlowInputCounters), so `flow_packets` still equals what the inputs counted, and nothing traps.
+        report.flowPackets &+= packets
+        report.flowBytes &+= bytes
     }
 
     private func compiledFilter(for linkType: LinkType) throws(AnalysisError) -> PacketFilter? {

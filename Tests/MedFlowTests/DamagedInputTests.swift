@@ -1,3 +1,4 @@
+import FlowModel
 import Foundation
 import Ingest
 import Synth
@@ -130,6 +131,32 @@ import Testing
         #expect(failed.packets >= failed.flowExport?.records ?? .max)
         #expect(summary.totals.packets == summary.inputs.reduce(0) { $0 + $1.packets })
         #expect(summary.skipped.failedFiles == 1)
+    }
+
+    /// A damaged nfdump file (one of `scripts/damage-test`'s copies of the shared `conv_v9_lz4.nfcapd`,
+    /// 651 bytes) whose records claim packet counts near 2^64: the run's flow totals trapped on overflow.
+    /// They wrap now, as the input's own counters do, so the totals still agree.
+    @Test func recordCountsNear2To64DoNotTrap() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/overflowing-counts.nfcapd").path
+        let summary = try Self.analyze([fixture])
+        #expect(summary.totals.flows > 0)
+        // Every record's octets reach a flow: the wrapped sums agree.
+        #expect(summary.totals.flowBytes == summary.inputs.reduce(0) { $0 &+ $1.bytes })
+    }
+
+    /// The flow totals wrap, never trap, whatever the counts.
+    @Test func flowTotalsWrapOnOverflow() {
+        let pipeline = Pipeline(options: PipelineOptions(inputs: [], workers: 1))
+        var batch = FlowBatch()
+        batch.append(FlowRecord(src: IPAddress(v4: 1), dst: IPAddress(v4: 2), srcPort: 1, dstPort: 2, proto: 17,
+                                firstSeen: 0, lastSeen: 0, packetsOut: .max, bytesOut: .max, packetsIn: 3, bytesIn: 5))
+        var report = PipelineReport()
+        pipeline.tally(batch, report: &report)
+        pipeline.tally(batch, report: &report)
+        #expect(report.flowPackets == (UInt64.max &+ 3) &* 2)
+        #expect(report.flowBytes == (UInt64.max &+ 5) &* 2)
+        #expect(report.flows == 2)
     }
 
     @Test func theExitStatusSaysWhatHappened() throws {
