@@ -1,7 +1,9 @@
 public import FlowModel
 public import Output
 
-/// A consumer of finished flows: a result writer or a detector. Called on one thread, in order.
+/// A consumer of finished flows: a result writer or a detector. Called by one thread at a time, in order;
+/// different sinks may be called at the same time (the end-of-input flush reaches them side by side), so
+/// sinks share no mutable state.
 public protocol FlowSink: AnyObject {
     /// Takes the flows that ended in one pipeline step.
     func consume(_ flows: FlowBatch) throws(AnalysisError)
