@@ -191,40 +191,35 @@ extension FlowBatch {
             }
             return positions.map { columns[$0 >> shift][$0 & mask] }
         }
-        var result = FlowBatch()
-        // Each column is one random-access pass over its parts: with many flows (the end-of-input flush)
-        // the 17 passes run side by side, each writing its own column.
-        let work: [(inout FlowBatch) -> Void] = [
-            { $0.srcHigh = gather(parts.map(\.srcHigh)) }, { $0.srcLow = gather(parts.map(\.srcLow)) },
-            { $0.dstHigh = gather(parts.map(\.dstHigh)) }, { $0.dstLow = gather(parts.map(\.dstLow)) },
-            { $0.srcPort = gather(parts.map(\.srcPort)) }, { $0.dstPort = gather(parts.map(\.dstPort)) },
-            { $0.proto = gather(parts.map(\.proto)) }, { $0.flags = gather(parts.map(\.flags)) },
-            { $0.firstSeen = gather(parts.map(\.firstSeen)) }, { $0.lastSeen = gather(parts.map(\.lastSeen)) },
-            { $0.packetsOut = gather(parts.map(\.packetsOut)) }, { $0.bytesOut = gather(parts.map(\.bytesOut)) },
-            { $0.packetsIn = gather(parts.map(\.packetsIn)) }, { $0.bytesIn = gather(parts.map(\.bytesIn)) },
-            { $0.tcpFlagsOut = gather(parts.map(\.tcpFlagsOut)) }, { $0.tcpFlagsIn = gather(parts.map(\.tcpFlagsIn)) },
-            { $0.endReason = gather(parts.map(\.endReason)) },
+        /// One column: filling it in a batch from the parts, and moving it from one batch into another.
+        struct Column {
+            let fill: (inout FlowBatch) -> Void
+            let move: (inout FlowBatch, FlowBatch) -> Void
+        }
+        func column<T>(_ path: WritableKeyPath<FlowBatch, [T]>) -> Column {
+            Column(fill: { $0[keyPath: path] = gather(parts.map { $0[keyPath: path] }) },
+                   move: { $0[keyPath: path] = $1[keyPath: path] })
+        }
+        let columns = [
+            column(\.srcHigh), column(\.srcLow), column(\.dstHigh), column(\.dstLow), column(\.srcPort),
+            column(\.dstPort), column(\.proto), column(\.flags), column(\.firstSeen), column(\.lastSeen),
+            column(\.packetsOut), column(\.bytesOut), column(\.packetsIn), column(\.bytesIn),
+            column(\.tcpFlagsOut), column(\.tcpFlagsIn), column(\.endReason),
         ]
+        var result = FlowBatch()
         if positions.count < Self.parallelGatherThreshold {
-            for column in work { column(&result) }
+            for column in columns { column.fill(&result) }
             return result
         }
-        // Every task fills its own copy's column; the columns are then moved into one batch.
-        let copies = UnsafeMutableBufferPointer<FlowBatch>.allocate(capacity: work.count)
-        copies.initialize(repeating: FlowBatch())
-        defer { copies.deinitialize(); copies.deallocate() }
-        nonisolated(unsafe) let output = copies  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let tasks = work  // the closures only read `parts` and `positions`
-        DispatchQueue.concurrentPerform(iterations: tasks.count) { tasks[$0](&output[$0]) }
-        result.srcHigh = copies[0].srcHigh; result.srcLow = copies[1].srcLow
-        result.dstHigh = copies[2].dstHigh; result.dstLow = copies[3].dstLow
-        result.srcPort = copies[4].srcPort; result.dstPort = copies[5].dstPort
-        result.proto = copies[6].proto; result.flags = copies[7].flags
-        result.firstSeen = copies[8].firstSeen; result.lastSeen = copies[9].lastSeen
-        result.packetsOut = copies[10].packetsOut; result.bytesOut = copies[11].bytesOut
-        result.packetsIn = copies[12].packetsIn; result.bytesIn = copies[13].bytesIn
-        result.tcpFlagsOut = copies[14].tcpFlagsOut; result.tcpFlagsIn = copies[15].tcpFlagsIn
-        result.endReason = copies[16].endReason
+        // Each column is one random-access pass over its parts: with many flows (the end-of-input flush)
+        // the 17 passes run side by side, each filling the column of its own batch, then moved into one.
+        let filled = UnsafeMutableBufferPointer<FlowBatch>.allocate(capacity: columns.count)
+        filled.initialize(repeating: FlowBatch())
+        defer { filled.deinitialize(); filled.deallocate() }
+        nonisolated(unsafe) let output = filled  // invariant: task i writes output[i] only
+        nonisolated(unsafe) let tasks = columns  // the closures only read `parts` and `positions`
+        DispatchQueue.concurrentPerform(iterations: tasks.count) { tasks[$0].fill(&output[$0]) }
+        for (i, column) in columns.enumerated() { column.move(&result, filled[i]) }
         return result
     }
 

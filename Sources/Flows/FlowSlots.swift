@@ -35,11 +35,8 @@ struct FlowSlots {
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "capacity must be a power of two")
-        self.capacity = capacity
-        controlMemory = LargeMemory(byteCount: capacity)  // zeroed: every slot empty
-        control = controlMemory.base.bindMemory(to: UInt8.self, capacity: capacity)
-        entryMemory = LargeMemory(byteCount: capacity * MemoryLayout<FlowEntry>.stride)
-        entries = entryMemory.base.bindMemory(to: FlowEntry.self, capacity: capacity)
+        self.init(capacity: capacity, controlMemory: LargeMemory(byteCount: capacity),  // zeroed: every slot empty
+                  entryMemory: LargeMemory(byteCount: capacity * MemoryLayout<FlowEntry>.stride))
     }
 
     /// Slots for twice as many flows holding these slots' bytes in their first half (the rest empty); see

@@ -1,4 +1,3 @@
-internal import Dispatch
 import Ingest
 
 /// Reads a capture's next step of record chunks on a background queue while the step before is decoded
@@ -9,11 +8,10 @@ import Ingest
 /// reader is used by one task at a time, the queue's between the two calls, so its warnings are read only
 /// after ``wait()``. Without `background` the step is read on the caller's thread in ``start()``.
 final class ChunkReadAhead: @unchecked Sendable {
-    // @unchecked: `reader` and `step` are touched by the queue's task between start() and wait() only,
-    // and by the caller otherwise; the group's wait orders the two.
+    // @unchecked: `reader` is used by the read in flight only (``WorkAhead`` runs one at a time).
 
     /// One step's chunks, and the error that ended the reading (after those chunks), if any.
-    struct Step {
+    struct Step: Sendable {
         /// Whole-record chunks, in file order.
         var chunks: [RecordChunk] = []
         /// The error the reader threw after `chunks`.
@@ -23,34 +21,21 @@ final class ChunkReadAhead: @unchecked Sendable {
     private let reader: any CaptureReader
     private let perStep: Int
     private let targetBytes: Int
-    private let background: Bool
-    private let queue = DispatchQueue(label: "medflow.capture.read-ahead")
-    private let group = DispatchGroup()
-    private var step = Step()
+    private let ahead: WorkAhead<Step>
 
     /// Creates a read-ahead of `perStep` chunks of about `targetBytes` each.
     init(reader: any CaptureReader, perStep: Int, targetBytes: Int, background: Bool) {
         self.reader = reader
         self.perStep = perStep
         self.targetBytes = targetBytes
-        self.background = background
+        ahead = WorkAhead(label: "medflow.capture.read-ahead", background: background, empty: Step())
     }
 
     /// Starts reading the next step.
-    func start() {
-        if background {
-            queue.async(group: group) { self.step = self.readStep() }
-        } else {
-            step = readStep()
-        }
-    }
+    func start() { ahead.start { self.readStep() } }
 
     /// Waits for the step ``start()`` began and returns it (an empty step when none was started).
-    func wait() -> Step {
-        group.wait()
-        defer { step = Step() }
-        return step
-    }
+    func wait() -> Step { ahead.wait() }
 
     private func readStep() -> Step {
         var result = Step()

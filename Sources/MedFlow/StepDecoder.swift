@@ -8,10 +8,7 @@ import Ingest
 ///
 /// One step is decoded ahead at most: ``start(_:)`` begins, ``wait()`` returns its results in chunk order.
 /// Without `background` the step is decoded on the caller's thread in ``start(_:)``.
-final class StepDecoder: @unchecked Sendable {
-    // @unchecked: `results` is written by the step's task between start(_:) and wait() only, and read by
-    // the caller after the group's wait.
-
+final class StepDecoder: Sendable {
     /// One decoded chunk.
     struct Decoded: Sendable {
         /// The chunk's packets.
@@ -30,9 +27,7 @@ final class StepDecoder: @unchecked Sendable {
     private let filter: PacketFilter?
     private let readDNS: Bool
     private nonisolated(unsafe) let assembler: FlowAssembler  // shardIndices(for:) only reads immutable state
-    private let background: Bool
-    private let group = DispatchGroup()
-    private var results: [Decoded] = []
+    private let ahead: WorkAhead<[Decoded]>
 
     /// Creates a step decoder for one capture.
     init(decoder: PacketDecoder, filter: PacketFilter?, readDNS: Bool, assembler: FlowAssembler, background: Bool) {
@@ -40,24 +35,14 @@ final class StepDecoder: @unchecked Sendable {
         self.filter = filter
         self.readDNS = readDNS
         self.assembler = assembler
-        self.background = background
+        ahead = WorkAhead(label: "medflow.capture.decode-ahead", background: background, empty: [])
     }
 
     /// Starts decoding `chunks`.
-    func start(_ chunks: [RecordChunk]) {
-        if background {
-            DispatchQueue.global().async(group: group) { self.results = self.decode(chunks) }
-        } else {
-            results = decode(chunks)
-        }
-    }
+    func start(_ chunks: [RecordChunk]) { ahead.start { self.decode(chunks) } }
 
     /// Waits for the step ``start(_:)`` began and returns its chunks' results (none when none was started).
-    func wait() -> [Decoded] {
-        group.wait()
-        defer { results = [] }
-        return results
-    }
+    func wait() -> [Decoded] { ahead.wait() }
 
     /// Decodes `chunks` concurrently, one task per chunk.
     private func decode(_ chunks: [RecordChunk]) -> [Decoded] {

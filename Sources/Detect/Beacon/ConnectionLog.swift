@@ -46,8 +46,7 @@ struct ConnectionLog: Sendable {
     /// - Returns: The grouped log, where each pair's run begins (`offsets`, one more than the pairs) and
     ///   the pairs whose runs were cut.
     func grouped(counts: [UInt32], cap: Int) -> (log: ConnectionLog, offsets: [Int], truncated: Set<Int>) {
-        precondition(counts.reduce(0) { $0 + Int($1) } == count, "connection log and pair counts disagree")
-        return grouped(runOf: nil, counts: counts, cap: cap)
+        grouped(runOf: nil, counts: counts, cap: cap)
     }
 
     /// The connections of some pairs only, grouped as ``grouped(counts:cap:)`` groups all: run `k` holds
@@ -80,6 +79,8 @@ struct ConnectionLog: Sendable {
         var offsets = [Int](repeating: 0, count: counts.count + 1)
         for run in counts.indices { offsets[run + 1] = offsets[run] + Int(counts[run]) }
         let total = offsets[counts.count]
+        // Grouping every pair moves the whole log; a selection moves only its pairs' connections.
+        precondition(runOf != nil || total == count, "connection log and pair counts disagree")
         var sorted = ConnectionLog()
         sorted.pairs = [UInt32](repeating: 0, count: total)
         sorted.starts = [Int64](repeating: 0, count: total)
