@@ -178,6 +178,27 @@ extension FlowBatch {
         Self.gathered(from: [self], positions: order)
     }
 
+    /// The flows of `parts` merged into one batch by `keys`: `keys[p][i]` is the key of flow `i` of part
+    /// `p`, rising within each part; equal keys take the lower part first. One gather per column.
+    public static func interleaved(_ parts: [FlowBatch], keys: [[Int]]) -> FlowBatch {
+        precondition(parts.count == keys.count && zip(parts, keys).allSatisfy { $0.count == $1.count })
+        if parts.count == 1 { return parts[0] }
+        var cursors = [Int](repeating: 0, count: parts.count)
+        var positions: [Int] = []
+        positions.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        while true {
+            var best = -1, bestKey = Int.max
+            for p in 0..<parts.count where cursors[p] < keys[p].count && (best < 0 || keys[p][cursors[p]] < bestKey) {
+                best = p
+                bestKey = keys[p][cursors[p]]
+            }
+            if best < 0 { break }
+            positions.append(best << partShift | cursors[best])
+            cursors[best] += 1
+        }
+        return gathered(from: parts, positions: positions)
+    }
+
     /// The bit where a position's part number starts (below it, the flow's index in the part).
     private static let partShift = 40
 

@@ -1,4 +1,5 @@
 public import FlowModel
+internal import Dispatch
 
 /// How ``FlowPairer`` matches the two directions of a connection.
 public struct FlowPairingConfiguration: Sendable, Hashable {
@@ -27,191 +28,111 @@ public struct FlowPairingConfiguration: Sendable, Hashable {
 /// times, and the later record's end reason. Records that already carry both directions pass through.
 /// A second record of the same direction while one waits sends the waiting one on unpaired.
 ///
-/// Memory is bounded: waiting records live in a recycled pool; a sweep, each time the latest end time
-/// seen has moved an eighth of ``FlowPairingConfiguration/holdNs``, sends on the records whose end lies
-/// more than `holdNs` before it; more than ``FlowPairingConfiguration/maximumPending`` waiting records
-/// send the older half on at once.
+/// The records are split into shards by a hash of their connection (both directions alike), and the
+/// shards pair their records side by side, each in its own table (``PairingShard``). The flows come out in
+/// the order the single-shard pairer gives, whatever the shard count: each record's flow (its merged flow,
+/// itself passing through, or the same-direction record it replaced) at that record's place in the batch,
+/// then the records a sweep sent on, in arrival order.
+///
+/// Memory is bounded: a sweep, each time the latest end time seen has moved an eighth of
+/// ``FlowPairingConfiguration/holdNs``, sends on the records whose end lies more than `holdNs` before it;
+/// a shard holding more than its share of ``FlowPairingConfiguration/maximumPending`` waiting records sends
+/// its older half on at once.
 public final class FlowPairer {
     /// The configuration in use.
     public let configuration: FlowPairingConfiguration
-    /// Flows made of two records.
-    public private(set) var paired: UInt64 = 0
-    /// Records emitted without a reverse record.
-    public private(set) var unpaired: UInt64 = 0
-
-    /// Waiting records (and free entries, listed in `free`).
-    private var pool: [FlowRecord] = []
-    private var live: [Bool] = []
-    private var free: [Int] = []
-    private var waiting = PairingTable()
+    private let shards: [PairingShard]
     private var watermark = Int64.min
     private var lastSweep = Int64.min
+    /// The number the next batch's first record gets (records are numbered across batches).
+    private var arrivals: UInt64 = 0
 
-    /// Creates a pairer.
-    public init(configuration: FlowPairingConfiguration = FlowPairingConfiguration()) {
+    /// Creates a pairer with `shards` independent tables (1–255), paired concurrently.
+    public init(configuration: FlowPairingConfiguration = FlowPairingConfiguration(), shards: Int = 1) {
+        precondition((1...255).contains(shards), "shards must be 1...255")
         self.configuration = configuration
+        self.shards = (0..<shards).map { _ in PairingShard() }
     }
 
+    /// Flows made of two records.
+    public var paired: UInt64 { shards.reduce(0) { $0 &+ $1.paired } }
+    /// Records emitted without a reverse record.
+    public var unpaired: UInt64 { shards.reduce(0) { $0 &+ $1.unpaired } }
     /// Records still waiting for their reverse.
-    public var pendingCount: Int { waiting.count }
-
-    @inline(__always)
-    private static func key(_ r: FlowRecord) -> PairingTable.Key {
-        key(srcHigh: r.src.high, srcLow: r.src.low, dstHigh: r.dst.high, dstLow: r.dst.low,
-            srcPort: r.srcPort, dstPort: r.dstPort, proto: r.proto)
-    }
-
-    @inline(__always)
-    private static func key(srcHigh: UInt64, srcLow: UInt64, dstHigh: UInt64, dstLow: UInt64,
-                            srcPort: UInt16, dstPort: UInt16, proto: UInt8) -> PairingTable.Key {
-        // ICMP flows carry their key in the destination port only: use it on both sides, so that a request
-        // and its reply (keyed alike) find each other.
-        let icmp = proto == 1 || proto == 58
-        let sport = UInt64(icmp ? dstPort : srcPort)
-        return PairingTable.Key(srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow,
-                                portsAndProto: sport << 24 | UInt64(dstPort) << 8 | UInt64(proto))
-    }
+    public var pendingCount: Int { shards.reduce(0) { $0 + $1.count } }
 
     /// Takes a batch of records; returns the flows that are complete (paired, or waited long enough).
-    ///
-    /// Reads the batch's columns directly: a record becomes a ``FlowRecord`` only when it has to wait.
     public func add(_ batch: FlowBatch) -> FlowBatch {
-        // Each record leaves at most two flows here (itself merged, or a same-direction record it replaces).
-        var out = FlowBatchBuilder(capacity: batch.count * 2)
-        // Work on locals: class properties would pay a dynamic exclusivity check on every access.
-        var pool = self.pool, live = self.live, free = self.free, waiting = self.waiting
-        self.pool = []; self.live = []; self.free = []; self.waiting = PairingTable(capacity: 16)
-        var watermark = self.watermark, paired = self.paired, unpaired = self.unpaired
-        let tolerance = configuration.toleranceNs
-        let srcHigh = batch.srcHigh, srcLow = batch.srcLow, dstHigh = batch.dstHigh, dstLow = batch.dstLow
-        let srcPort = batch.srcPort, dstPort = batch.dstPort, proto = batch.proto
-        let firstSeen = batch.firstSeen, lastSeen = batch.lastSeen, packetsIn = batch.packetsIn, bytesIn = batch.bytesIn
-        let flags = batch.flags, packetsOut = batch.packetsOut, bytesOut = batch.bytesOut
-        let tcpFlagsOut = batch.tcpFlagsOut, tcpFlagsIn = batch.tcpFlagsIn, endReason = batch.endReason
-        for index in 0..<batch.count {
-            let first = firstSeen[index], last = lastSeen[index]
-            watermark = max(watermark, last)
-            if packetsIn[index] != 0 || bytesIn[index] != 0 {
-                out.append(batch[index])
-                continue
-            }
-            let key = Self.key(srcHigh: srcHigh[index], srcLow: srcLow[index], dstHigh: dstHigh[index],
-                               dstLow: dstLow[index], srcPort: srcPort[index], dstPort: dstPort[index],
-                               proto: proto[index])
-            let found = waiting.slot(for: key.reversed)
-            if found >= 0 {
-                let slot = waiting.value(at: found)
-                let other = pool[slot]
-                if other.firstSeen <= last &+ tolerance && first <= other.lastSeen &+ tolerance {
-                    Self.merge(other, batch, index, into: &out)
-                    waiting.removeSlot(found)
-                    live[slot] = false
-                    free.append(slot)
-                    paired += 1
-                    continue
-                }
-            }
-            // As `batch[index]` reads it, from the columns already at hand.
-            let record = FlowRecord(
-                src: IPAddress(high: srcHigh[index], low: srcLow[index]), dst: IPAddress(high: dstHigh[index], low: dstLow[index]),
-                srcPort: srcPort[index], dstPort: dstPort[index], proto: proto[index],
-                flags: FlowRecord.Flags(rawValue: flags[index]), firstSeen: first, lastSeen: last,
-                packetsOut: packetsOut[index], bytesOut: bytesOut[index], packetsIn: 0, bytesIn: 0,
-                tcpFlagsOut: tcpFlagsOut[index], tcpFlagsIn: tcpFlagsIn[index],
-                endReason: FlowRecord.EndReason(rawValue: endReason[index]) ?? .endOfInput)
-            let slot: Int
-            if let reused = free.popLast() {
-                slot = reused
-                pool[slot] = record
-                live[slot] = true
-            } else {
-                slot = pool.count
-                pool.append(record)
-                live.append(true)
-            }
-            if let previous = waiting.exchange(slot, for: key) {
-                out.append(pool[previous])
-                live[previous] = false
-                free.append(previous)
-                unpaired += 1
-            }
+        guard !batch.isEmpty else { return FlowBatch() }
+        // The sweep below looks at the latest end time after the whole batch, so it can be found first.
+        for last in batch.lastSeen where last > watermark { watermark = last }
+        let shardCount = shards.count
+        let shardOf = shardCount == 1 ? [UInt8](repeating: 0, count: batch.count) : Self.shardIndices(batch, shardCount)
+        let results = UnsafeMutableBufferPointer<(flows: FlowBatch, origins: [Int])>.allocate(capacity: shardCount)
+        results.initialize(repeating: (FlowBatch(), []))
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let output = results  // invariant: worker `shard` writes output[shard] only
+        nonisolated(unsafe) let shards = self.shards  // invariant: worker `shard` touches shards[shard] only
+        let base = arrivals, tolerance = configuration.toleranceNs
+        let run: @Sendable (Int) -> Void = { shard in
+            var origins: [Int] = []
+            origins.reserveCapacity(batch.count / shardCount + 16)
+            // Each record leaves at most one flow.
+            var out = FlowBatchBuilder(capacity: batch.count)
+            shards[shard].add(batch, shardOf: shardOf, shard: UInt8(shard), arrivalBase: base, tolerance: tolerance,
+                              into: &out, origins: &origins)
+            output[shard] = (out.build(), origins)
         }
-        self.pool = pool; self.live = live; self.free = free; self.waiting = waiting
-        self.watermark = watermark; self.paired = paired; self.unpaired = unpaired
-        var flows = out.build()
+        if shardCount == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: shardCount, execute: run) }
+        arrivals &+= UInt64(batch.count)
+        var flows = Self.interleave(Array(results))
         let hold = configuration.holdNs
-        if waiting.count > configuration.maximumPending {
-            sweep(into: &flows, olderThanHalf: true)
+        let share = max(1, configuration.maximumPending / shardCount)
+        if shards.contains(where: { $0.count > share }) {
+            flows.append(contentsOf: sweepOlderHalf(share: share))
         } else if watermark > lastSweep &+ hold / 8 {
             lastSweep = watermark
-            sweep(into: &flows, before: watermark &- hold)
+            flows.append(contentsOf: sweep(before: watermark &- hold))
         }
         return flows
     }
 
-    /// Emits every waiting record (end of input), in arrival-slot order.
+    /// Emits every waiting record (end of input), in arrival order.
     public func finish() -> FlowBatch {
-        var out = FlowBatch()
-        sweep(into: &out, before: .max)
-        return out
+        sweep(before: .max)
     }
 
-    /// The end reason of record `index`, as ``FlowBatch/subscript(_:)`` reads it.
-    @inline(__always)
-    private static func endReason(_ batch: FlowBatch, _ index: Int) -> UInt8 {
-        (FlowRecord.EndReason(rawValue: batch.endReason[index]) ?? .endOfInput).rawValue
+    /// The shard of every record: from the hash of its connection, so both directions meet in one shard.
+    private static func shardIndices(_ batch: FlowBatch, _ shards: Int) -> [UInt8] {
+        let n = UInt64(shards)
+        return (0..<batch.count).map { i in UInt8(truncatingIfNeeded: (PairingShard.hash(batch, i) >> 32) % n) }
     }
 
-    /// Appends the bidirectional flow of a waiting record and its reverse, record `index` of `batch`.
-    @inline(__always)
-    private static func merge(_ waiting: FlowRecord, _ batch: FlowBatch, _ index: Int, into out: inout FlowBatchBuilder) {
-        let first = batch.firstSeen[index], last = batch.lastSeen[index]
-        let arrivingFirst = first != waiting.firstSeen ? first < waiting.firstSeen
-                                                       : batch.dstPort[index] < batch.srcPort[index]
-        let firstSeen = min(first, waiting.firstSeen), lastSeen = max(last, waiting.lastSeen)
-        if arrivingFirst {
-            // The arriving record initiated; the waiting one answered.
-            out.append(src: IPAddress(high: batch.srcHigh[index], low: batch.srcLow[index]),
-                       dst: IPAddress(high: batch.dstHigh[index], low: batch.dstLow[index]),
-                       srcPort: batch.srcPort[index], dstPort: batch.dstPort[index], proto: batch.proto[index],
-                       flags: batch.flags[index], firstSeen: firstSeen, lastSeen: lastSeen,
-                       packetsOut: batch.packetsOut[index], bytesOut: batch.bytesOut[index],
-                       packetsIn: waiting.packetsOut, bytesIn: waiting.bytesOut,
-                       tcpFlagsOut: batch.tcpFlagsOut[index], tcpFlagsIn: waiting.tcpFlagsOut,
-                       endReason: waiting.lastSeen > last ? waiting.endReason.rawValue : Self.endReason(batch, index))
-        } else {
-            out.append(src: waiting.src, dst: waiting.dst, srcPort: waiting.srcPort, dstPort: waiting.dstPort,
-                       proto: waiting.proto, flags: waiting.flags.rawValue, firstSeen: firstSeen, lastSeen: lastSeen,
-                       packetsOut: waiting.packetsOut, bytesOut: waiting.bytesOut,
-                       packetsIn: batch.packetsOut[index], bytesIn: batch.bytesOut[index],
-                       tcpFlagsOut: waiting.tcpFlagsOut, tcpFlagsIn: batch.tcpFlagsOut[index],
-                       endReason: last > waiting.lastSeen ? Self.endReason(batch, index) : waiting.endReason.rawValue)
+    /// The shards' flows as one batch, in the order of the records that left them (`origins`, rising in each).
+    private static func interleave(_ parts: [(flows: FlowBatch, origins: [Int])]) -> FlowBatch {
+        let nonEmpty = parts.filter { !$0.flows.isEmpty }
+        if nonEmpty.count <= 1 { return nonEmpty.first?.flows ?? FlowBatch() }
+        return FlowBatch.interleaved(nonEmpty.map(\.flows), keys: nonEmpty.map(\.origins))
+    }
+
+    /// Sends on, from every shard, the waiting records that ended before `limit`, in arrival order.
+    private func sweep(before limit: Int64) -> FlowBatch {
+        let parts = shards.map { $0.sweep(before: limit) }
+        return Self.interleaveArrivals(parts)
+    }
+
+    /// Sends on the older half (by end time) of the waiting records of each shard over its `share`.
+    private func sweepOlderHalf(share: Int) -> FlowBatch {
+        let parts = shards.map { shard -> (records: FlowBatch, arrivals: [UInt64]) in
+            guard shard.count > share else { return (FlowBatch(), []) }
+            var ends = shard.waitingEnds()
+            ends.sort()
+            return shard.sweep(before: ends[ends.count / 2] &+ 1)
         }
+        return Self.interleaveArrivals(parts)
     }
 
-    /// Sends on the waiting records that ended before `limit`.
-    private func sweep(into out: inout FlowBatch, before limit: Int64) {
-        for slot in 0..<pool.count where live[slot] && pool[slot].lastSeen < limit {
-            evict(slot, into: &out)
-        }
-        if waiting.count == 0 {
-            pool.removeAll(keepingCapacity: true); live.removeAll(keepingCapacity: true); free.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// Sends on the older half of the waiting records (by end time).
-    private func sweep(into out: inout FlowBatch, olderThanHalf: Bool) {
-        var ends = (0..<pool.count).filter { live[$0] }.map { pool[$0].lastSeen }
-        ends.sort()
-        guard !ends.isEmpty else { return }
-        sweep(into: &out, before: ends[ends.count / 2] &+ 1)
-    }
-
-    private func evict(_ slot: Int, into out: inout FlowBatch) {
-        waiting.remove(Self.key(pool[slot]), ifValue: slot)
-        out.append(pool[slot])
-        live[slot] = false
-        free.append(slot)
-        unpaired += 1
+    private static func interleaveArrivals(_ parts: [(records: FlowBatch, arrivals: [UInt64])]) -> FlowBatch {
+        interleave(parts.map { ($0.records, $0.arrivals.map { Int(truncatingIfNeeded: $0) }) })
     }
 }

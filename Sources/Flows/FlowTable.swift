@@ -86,7 +86,10 @@ final class FlowTable {
                 if k &+ Self.prefetchDistance < count {
                     let slot = Int(truncatingIfNeeded: packets[k &+ Self.prefetchDistance].hash) & slots.mask
                     medflow_prefetch(slots.control + slot)
-                    medflow_prefetch(slots.entries + slot)
+                    // A 96-byte entry spans two cache lines wherever it starts: fetch both.
+                    let entry = UnsafeRawPointer(slots.entries + slot)
+                    medflow_prefetch(entry)
+                    medflow_prefetch(entry + (MemoryLayout<FlowEntry>.stride - 1))
                 }
                 let p = packets[k]
                 let i = p.index

@@ -71,7 +71,7 @@ public final class Pipeline {
         var flows = options.flows
         if let gap = burstSinks.map(\.burstGap).min(), gap < .max { flows.burstGap = gap }
         assembler = FlowAssembler(configuration: flows, shards: options.workers)
-        pairer = FlowPairer(configuration: options.pairing)
+        pairer = FlowPairer(configuration: options.pairing, shards: options.workers)
     }
 
     /// Runs to the end of the inputs.
