@@ -49,23 +49,45 @@ public struct FlowBatchBuilder: ~Copyable {
         packetsIn pi: UInt64, bytesIn bi: UInt64, tcpFlagsOut fo: UInt8, tcpFlagsIn fi: UInt8, endReason e: UInt8
     ) {
         precondition(_count < capacity, "FlowBatchBuilder is full")
-        let i = _count
+        write(at: _count, src: src, dst: dst, srcPort: sport, dstPort: dport, proto: p, flags: f, firstSeen: first,
+              lastSeen: last, packetsOut: po, bytesOut: bo, packetsIn: pi, bytesIn: bi, tcpFlagsOut: fo,
+              tcpFlagsIn: fi, endReason: e)
+        _count &+= 1
+    }
+
+    /// Writes one flow at position `i` (below ``capacity``) of a builder filled by position rather
+    /// than appended to: workers that own disjoint positions may write side by side, and
+    /// ``build(keeping:)`` then takes the positions written. ``count`` does not change.
+    @inlinable
+    public func write(
+        at i: Int, src: IPAddress, dst: IPAddress, srcPort sport: UInt16, dstPort dport: UInt16, proto p: UInt8,
+        flags f: UInt8, firstSeen first: Int64, lastSeen last: Int64, packetsOut po: UInt64, bytesOut bo: UInt64,
+        packetsIn pi: UInt64, bytesIn bi: UInt64, tcpFlagsOut fo: UInt8, tcpFlagsIn fi: UInt8, endReason e: UInt8
+    ) {
+        precondition(i >= 0 && i < capacity, "FlowBatchBuilder position out of range")
         srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
         srcPort[i] = sport; dstPort[i] = dport; proto[i] = p; flags[i] = f
         firstSeen[i] = first; lastSeen[i] = last
         packetsOut[i] = po; bytesOut[i] = bo; packetsIn[i] = pi; bytesIn[i] = bi
         tcpFlagsOut[i] = fo; tcpFlagsIn[i] = fi; endReason[i] = e
-        _count = i &+ 1
     }
 
     /// Appends `record`.
     @inlinable
     public mutating func append(_ record: FlowRecord) {
-        append(src: record.src, dst: record.dst, srcPort: record.srcPort, dstPort: record.dstPort, proto: record.proto,
-               flags: record.flags.rawValue, firstSeen: record.firstSeen, lastSeen: record.lastSeen,
-               packetsOut: record.packetsOut, bytesOut: record.bytesOut, packetsIn: record.packetsIn,
-               bytesIn: record.bytesIn, tcpFlagsOut: record.tcpFlagsOut, tcpFlagsIn: record.tcpFlagsIn,
-               endReason: record.endReason.rawValue)
+        precondition(_count < capacity, "FlowBatchBuilder is full")
+        write(at: _count, record)
+        _count &+= 1
+    }
+
+    /// Writes `record` at position `i`, as ``write(at:src:dst:srcPort:dstPort:proto:flags:firstSeen:lastSeen:packetsOut:bytesOut:packetsIn:bytesIn:tcpFlagsOut:tcpFlagsIn:endReason:)`` does.
+    @inlinable
+    public func write(at i: Int, _ record: FlowRecord) {
+        write(at: i, src: record.src, dst: record.dst, srcPort: record.srcPort, dstPort: record.dstPort,
+              proto: record.proto, flags: record.flags.rawValue, firstSeen: record.firstSeen,
+              lastSeen: record.lastSeen, packetsOut: record.packetsOut, bytesOut: record.bytesOut,
+              packetsIn: record.packetsIn, bytesIn: record.bytesIn, tcpFlagsOut: record.tcpFlagsOut,
+              tcpFlagsIn: record.tcpFlagsIn, endReason: record.endReason.rawValue)
     }
 
     /// The flows appended, as a batch.
@@ -90,5 +112,30 @@ public struct FlowBatchBuilder: ~Copyable {
         batch.tcpFlagsIn = Array(UnsafeBufferPointer(start: tcpFlagsIn, count: n))
         batch.endReason = Array(UnsafeBufferPointer(start: endReason, count: n))
         return batch
+    }
+
+    /// The flows written at the positions `kept` marks (with ``write(at:src:dst:srcPort:dstPort:proto:flags:firstSeen:lastSeen:packetsOut:bytesOut:packetsIn:bytesIn:tcpFlagsOut:tcpFlagsIn:endReason:)``),
+    /// in position order; `kept` has ``capacity`` entries. Each column is compacted in place (one
+    /// sequential pass), then copied out as ``build()`` does.
+    public consuming func build(keeping kept: UnsafeBufferPointer<Bool>) -> FlowBatch {
+        precondition(kept.count == capacity)
+        // The kept positions once, without a branch per position; then one branch-free pass per column.
+        let positions = UnsafeMutablePointer<Int>.allocate(capacity: max(kept.count, 1))
+        defer { positions.deallocate() }
+        var n = 0
+        for i in 0..<kept.count {
+            positions[n] = i
+            n &+= kept[i] ? 1 : 0
+        }
+        func compact<T>(_ base: UnsafeMutablePointer<T>) {
+            for w in 0..<n { base[w] = base[positions[w]] }
+        }
+        compact(srcHigh); compact(srcLow); compact(dstHigh); compact(dstLow)
+        compact(srcPort); compact(dstPort); compact(proto); compact(flags)
+        compact(firstSeen); compact(lastSeen)
+        compact(packetsOut); compact(bytesOut); compact(packetsIn); compact(bytesIn)
+        compact(tcpFlagsOut); compact(tcpFlagsIn); compact(endReason)
+        _count = n
+        return build()
     }
 }

@@ -66,26 +66,34 @@ public final class FlowPairer {
         guard !batch.isEmpty else { return FlowBatch() }
         // The sweep below looks at the latest end time after the whole batch, so it can be found first.
         for last in batch.lastSeen where last > watermark { watermark = last }
-        let shardCount = shards.count
-        let shardOf = shardCount == 1 ? [UInt8](repeating: 0, count: batch.count) : Self.shardIndices(batch, shardCount)
-        let results = UnsafeMutableBufferPointer<(flows: FlowBatch, origins: [Int])>.allocate(capacity: shardCount)
-        results.initialize(repeating: (FlowBatch(), []))
-        defer { results.deinitialize(); results.deallocate() }
-        nonisolated(unsafe) let output = results  // invariant: worker `shard` writes output[shard] only
+        let n = batch.count, shardCount = shards.count
+        let hashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let shardOf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: n)
+        let kept = UnsafeMutableBufferPointer<Bool>.allocate(capacity: n)
+        kept.initialize(repeating: false)
+        defer { hashes.deallocate(); shardOf.deallocate(); kept.deallocate() }
+        // invariant: the tasks below write disjoint positions
+        nonisolated(unsafe) let hashOutput = hashes, shardOutput = shardOf, keptOutput = kept
+        // Connection hashes (0 for a record holding both directions: it passes through) and shards, in pieces
+        // side by side.
+        let pieces = shardCount == 1 || n < 4096 ? 1 : shardCount
+        Self.forEach(pieces) { piece in
+            for i in (n * piece / pieces)..<(n * (piece + 1) / pieces) {
+                let hash = batch.packetsIn[i] != 0 || batch.bytesIn[i] != 0 ? 0 : PairingShard.hash(batch, i)
+                hashOutput[i] = hash
+                shardOutput[i] = PairingShard.shard(of: hash, among: shardCount)
+            }
+        }
+        // Each record leaves at most one flow, at its own position: the shards write side by side.
+        nonisolated(unsafe) let out = FlowBatchBuilder(capacity: n)  // invariant: disjoint positions per shard
         nonisolated(unsafe) let shards = self.shards  // invariant: worker `shard` touches shards[shard] only
         let base = arrivals, tolerance = configuration.toleranceNs
-        let run: @Sendable (Int) -> Void = { shard in
-            var origins: [Int] = []
-            origins.reserveCapacity(batch.count / shardCount + 16)
-            // Each record leaves at most one flow.
-            var out = FlowBatchBuilder(capacity: batch.count)
-            shards[shard].add(batch, shardOf: shardOf, shard: UInt8(shard), arrivalBase: base, tolerance: tolerance,
-                              into: &out, origins: &origins)
-            output[shard] = (out.build(), origins)
+        Self.forEach(shardCount) { shard in
+            shards[shard].add(batch, hashes: UnsafeBufferPointer(hashOutput), shardOf: UnsafeBufferPointer(shardOutput),
+                              shard: UInt8(shard), arrivalBase: base, tolerance: tolerance, into: out, kept: keptOutput)
         }
-        if shardCount == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: shardCount, execute: run) }
-        arrivals &+= UInt64(batch.count)
-        var flows = Self.interleave(Array(results))
+        arrivals &+= UInt64(n)
+        var flows = out.build(keeping: UnsafeBufferPointer(kept))
         let hold = configuration.holdNs
         let share = max(1, configuration.maximumPending / shardCount)
         if shards.contains(where: { $0.count > share }) {
@@ -97,22 +105,21 @@ public final class FlowPairer {
         return flows
     }
 
+    /// Runs `work` for 0..<count, side by side when count > 1.
+    private static func forEach(_ count: Int, _ work: @Sendable (Int) -> Void) {
+        if count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: work) }
+    }
+
     /// Emits every waiting record (end of input), in arrival order.
     public func finish() -> FlowBatch {
-        sweep(before: .max)
+        return sweep(before: .max)
     }
 
-    /// The shard of every record: from the hash of its connection, so both directions meet in one shard.
-    private static func shardIndices(_ batch: FlowBatch, _ shards: Int) -> [UInt8] {
-        let n = UInt64(shards)
-        return (0..<batch.count).map { i in UInt8(truncatingIfNeeded: (PairingShard.hash(batch, i) >> 32) % n) }
-    }
-
-    /// The shards' flows as one batch, in the order of the records that left them (`origins`, rising in each).
-    private static func interleave(_ parts: [(flows: FlowBatch, origins: [Int])]) -> FlowBatch {
+    /// Flow batches merged by their rising `keys` (ties: the earlier part first).
+    private static func interleave(_ parts: [(flows: FlowBatch, keys: [Int])]) -> FlowBatch {
         let nonEmpty = parts.filter { !$0.flows.isEmpty }
         if nonEmpty.count <= 1 { return nonEmpty.first?.flows ?? FlowBatch() }
-        return FlowBatch.interleaved(nonEmpty.map(\.flows), keys: nonEmpty.map(\.origins))
+        return FlowBatch.interleaved(nonEmpty.map(\.flows), keys: nonEmpty.map(\.keys))
     }
 
     /// Sends on, from every shard, the waiting records that ended before `limit`, in arrival order.

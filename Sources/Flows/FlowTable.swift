@@ -86,10 +86,7 @@ final class FlowTable {
                 if k &+ Self.prefetchDistance < count {
                     let slot = Int(truncatingIfNeeded: packets[k &+ Self.prefetchDistance].hash) & slots.mask
                     medflow_prefetch(slots.control + slot)
-                    // A 96-byte entry spans two cache lines wherever it starts: fetch both.
-                    let entry = UnsafeRawPointer(slots.entries + slot)
-                    medflow_prefetch(entry)
-                    medflow_prefetch(entry + (MemoryLayout<FlowEntry>.stride - 1))
+                    medflow_prefetch(slots.entries + slot)
                 }
                 let p = packets[k]
                 let i = p.index

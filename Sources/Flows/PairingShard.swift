@@ -13,6 +13,15 @@ struct WaitingRecord {
     var hash: UInt32
     var srcPort: UInt16, dstPort: UInt16
     var proto: UInt8, flags: UInt8, tcpFlagsOut: UInt8, tcpFlagsIn: UInt8, endReason: UInt8
+
+    /// The unidirectional flow the record arrived as.
+    var record: FlowRecord {
+        FlowRecord(src: IPAddress(high: srcHigh, low: srcLow), dst: IPAddress(high: dstHigh, low: dstLow),
+                   srcPort: srcPort, dstPort: dstPort, proto: proto, flags: FlowRecord.Flags(rawValue: flags),
+                   firstSeen: firstSeen, lastSeen: lastSeen, packetsOut: packets, bytesOut: bytes,
+                   tcpFlagsOut: tcpFlagsOut, tcpFlagsIn: tcpFlagsIn,
+                   endReason: FlowRecord.EndReason(rawValue: endReason) ?? .endOfInput)
+    }
 }
 
 /// One shard of a ``FlowPairer``: the records waiting for their reverse, in an open-addressing table with a
@@ -33,8 +42,8 @@ final class PairingShard {
     private(set) var paired: UInt64 = 0
     /// Records sent on without a reverse record.
     private(set) var unpaired: UInt64 = 0
-    /// Per-batch scratch: this shard's records (batch index, connection hash).
-    private var pending: [(index: Int, hash: UInt64)] = []
+    /// Per-batch scratch: the batch indices of this shard's records.
+    private var pending: [Int] = []
 
     /// How many records ahead the batch loop prefetches.
     private static let prefetchDistance = 8
@@ -72,48 +81,48 @@ final class PairingShard {
     @inline(__always)
     private static func tag(_ hash: UInt32) -> UInt8 { UInt8(truncatingIfNeeded: hash >> 25) | 0x80 }
 
-    /// Pairs the records of `batch` at `indices` (this shard's, in order); `arrivalBase` is the pairer's
-    /// number for record 0 of the batch. Each record leaves at most one flow in `out`, whose batch index
-    /// goes to `origins`: its merged flow, itself passing through, or the same-direction record it replaced.
-    func add(_ batch: FlowBatch, shardOf: [UInt8], shard: UInt8, arrivalBase: UInt64, tolerance: Int64,
-             into out: inout FlowBatchBuilder, origins: inout [Int]) {
+    /// The shard (of `shardCount`) a record with connection hash `hash` belongs to: the top 32 bits scaled
+    /// to the shard count (a multiply and a shift; a division here was a tenth of the pairing time).
+    @inline(__always)
+    static func shard(of hash: UInt64, among shardCount: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (hash >> 32) &* UInt64(shardCount) >> 32)
+    }
+
+    /// Pairs this shard's records of `batch` (those whose `shardOf` entry is `shard`; `hashes` holds their
+    /// ``hash(_:_:)``, or 0 for a record holding both directions), in order; `arrivalBase` is the pairer's
+    /// number for record 0 of the batch. A record that leaves a flow (its merged flow, itself passing through, or the
+    /// same-direction record it replaced) writes it at its own position in `out` and marks it in `kept`.
+    func add(_ batch: FlowBatch, hashes: UnsafeBufferPointer<UInt64>, shardOf: UnsafeBufferPointer<UInt8>, shard: UInt8,
+             arrivalBase: UInt64, tolerance: Int64, into out: borrowing FlowBatchBuilder,
+             kept: UnsafeMutableBufferPointer<Bool>) {
         pending.removeAll(keepingCapacity: true)
-        for i in 0..<batch.count where shardOf[i] == shard {
-            if batch.packetsIn[i] != 0 || batch.bytesIn[i] != 0 {
-                pending.append((i, 0))  // both directions already: passes through
-            } else {
-                pending.append((i, Self.hash(batch, i)))
-            }
-        }
+        for i in 0..<batch.count where shardOf[i] == shard { pending.append(i) }
         let count = pending.count
         pending.withUnsafeBufferPointer { records in
             for k in 0..<count {
                 if k &+ Self.prefetchDistance < count {
-                    let ahead = records[k &+ Self.prefetchDistance].hash
-                    if ahead != 0 {
-                        let slot = Int(truncatingIfNeeded: ahead) & mask
-                        medflow_prefetch(control + slot)
-                        let entry = UnsafeRawPointer(entries + slot)
-                        medflow_prefetch(entry)
-                        medflow_prefetch(entry + (MemoryLayout<WaitingRecord>.stride - 1))
-                    }
+                    let slot = Int(truncatingIfNeeded: hashes[records[k &+ Self.prefetchDistance]]) & mask
+                    medflow_prefetch(control + slot)
+                    let entry = UnsafeRawPointer(entries + slot)
+                    medflow_prefetch(entry)
+                    medflow_prefetch(entry + (MemoryLayout<WaitingRecord>.stride - 1))
                 }
-                let (i, hash) = records[k]
-                if hash == 0 && (batch.packetsIn[i] != 0 || batch.bytesIn[i] != 0) {
-                    out.append(batch[i])
-                    origins.append(i)
-                } else if add(batch, i, hash: UInt32(truncatingIfNeeded: hash), arrival: arrivalBase &+ UInt64(i),
-                              tolerance: tolerance, into: &out) {
-                    origins.append(i)
+                let i = records[k]
+                if batch.packetsIn[i] != 0 || batch.bytesIn[i] != 0 {
+                    out.write(at: i, batch[i])
+                    kept[i] = true
+                } else if add(batch, i, hash: UInt32(truncatingIfNeeded: hashes[i]), arrival: arrivalBase &+ UInt64(i),
+                              tolerance: tolerance, into: out) {
+                    kept[i] = true
                 }
             }
         }
     }
 
-    /// Pairs record `i`; returns whether it left a flow in `out`.
+    /// Pairs record `i`; returns whether it left a flow at position `i` of `out`.
     @inline(__always)
     private func add(_ batch: FlowBatch, _ i: Int, hash: UInt32, arrival: UInt64, tolerance: Int64,
-                     into out: inout FlowBatchBuilder) -> Bool {
+                     into out: borrowing FlowBatchBuilder) -> Bool {
         let srcHigh = batch.srcHigh[i], srcLow = batch.srcLow[i], dstHigh = batch.dstHigh[i], dstLow = batch.dstLow[i]
         let proto = batch.proto[i]
         let (srcPort, dstPort) = Self.keyPorts(srcPort: batch.srcPort[i], dstPort: batch.dstPort[i], proto: proto)
@@ -130,7 +139,7 @@ final class PairingShard {
                         && e.pointee.dstHigh == srcHigh && ePort == dstPort && eDstPort == srcPort
                         && e.pointee.firstSeen <= last &+ tolerance && first <= e.pointee.lastSeen &+ tolerance {
                         // The reverse direction waits and the two time spans overlap: one flow.
-                        Self.merge(e.pointee, batch, i, into: &out)
+                        Self.merge(e.pointee, batch, i, into: out)
                         delete(slot)
                         paired &+= 1
                         return true
@@ -152,7 +161,7 @@ final class PairingShard {
             endReason: (FlowRecord.EndReason(rawValue: batch.endReason[i]) ?? .endOfInput).rawValue)
         if same >= 0 {
             // A second record of the same direction: the waiting one goes on unpaired, this one waits.
-            Self.append(entries[same], to: &out)
+            out.write(at: i, entries[same].record)
             entries[same] = record
             unpaired &+= 1
             return true
@@ -168,17 +177,19 @@ final class PairingShard {
         return false
     }
 
-    /// Appends the bidirectional flow of a waiting record and its reverse, record `index` of `batch`. The
-    /// initiator is the side that started first; on a tie, the side sending to the lower port.
+    /// Writes at position `index` of `out` the bidirectional flow of a waiting record and its reverse,
+    /// record `index` of `batch`. The initiator is the side that started first; on a tie, the side sending
+    /// to the lower port.
     @inline(__always)
-    private static func merge(_ waiting: WaitingRecord, _ batch: FlowBatch, _ index: Int, into out: inout FlowBatchBuilder) {
+    private static func merge(_ waiting: WaitingRecord, _ batch: FlowBatch, _ index: Int,
+                              into out: borrowing FlowBatchBuilder) {
         let first = batch.firstSeen[index], last = batch.lastSeen[index]
         let arrivingFirst = first != waiting.firstSeen ? first < waiting.firstSeen : batch.dstPort[index] < batch.srcPort[index]
         let firstSeen = min(first, waiting.firstSeen), lastSeen = max(last, waiting.lastSeen)
         let arrivingEnd = (FlowRecord.EndReason(rawValue: batch.endReason[index]) ?? .endOfInput).rawValue
         if arrivingFirst {
             // The arriving record initiated; the waiting one answered.
-            out.append(src: IPAddress(high: batch.srcHigh[index], low: batch.srcLow[index]),
+            out.write(at: index, src: IPAddress(high: batch.srcHigh[index], low: batch.srcLow[index]),
                        dst: IPAddress(high: batch.dstHigh[index], low: batch.dstLow[index]),
                        srcPort: batch.srcPort[index], dstPort: batch.dstPort[index], proto: batch.proto[index],
                        flags: batch.flags[index], firstSeen: firstSeen, lastSeen: lastSeen,
@@ -187,7 +198,7 @@ final class PairingShard {
                        tcpFlagsOut: batch.tcpFlagsOut[index], tcpFlagsIn: waiting.tcpFlagsOut,
                        endReason: waiting.lastSeen > last ? waiting.endReason : arrivingEnd)
         } else {
-            out.append(src: IPAddress(high: waiting.srcHigh, low: waiting.srcLow),
+            out.write(at: index, src: IPAddress(high: waiting.srcHigh, low: waiting.srcLow),
                        dst: IPAddress(high: waiting.dstHigh, low: waiting.dstLow),
                        srcPort: waiting.srcPort, dstPort: waiting.dstPort, proto: waiting.proto, flags: waiting.flags,
                        firstSeen: firstSeen, lastSeen: lastSeen, packetsOut: waiting.packets, bytesOut: waiting.bytes,
@@ -195,15 +206,6 @@ final class PairingShard {
                        tcpFlagsOut: waiting.tcpFlagsOut, tcpFlagsIn: batch.tcpFlagsOut[index],
                        endReason: last > waiting.lastSeen ? arrivingEnd : waiting.endReason)
         }
-    }
-
-    /// Appends a waiting record as the unidirectional flow it arrived as.
-    @inline(__always)
-    private static func append(_ r: WaitingRecord, to out: inout FlowBatchBuilder) {
-        out.append(src: IPAddress(high: r.srcHigh, low: r.srcLow), dst: IPAddress(high: r.dstHigh, low: r.dstLow),
-                   srcPort: r.srcPort, dstPort: r.dstPort, proto: r.proto, flags: r.flags,
-                   firstSeen: r.firstSeen, lastSeen: r.lastSeen, packetsOut: r.packets, bytesOut: r.bytes,
-                   packetsIn: 0, bytesIn: 0, tcpFlagsOut: r.tcpFlagsOut, tcpFlagsIn: r.tcpFlagsIn, endReason: r.endReason)
     }
 
     /// The end times of the waiting records.
@@ -231,10 +233,8 @@ final class PairingShard {
             slot += 1
         }
         leaving.sort { $0.arrival < $1.arrival }
-        var out = FlowBatchBuilder(capacity: leaving.count)
-        for r in leaving { Self.append(r, to: &out) }
         unpaired &+= UInt64(leaving.count)
-        return (out.build(), leaving.map(\.arrival))
+        return (FlowBatch(leaving.lazy.map(\.record)), leaving.map(\.arrival))
     }
 
     /// Places `record` in the first free slot of its probe run (the table has room; its key is not in it).

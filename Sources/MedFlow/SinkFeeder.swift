@@ -1,81 +1,114 @@
 internal import Dispatch
 import FlowModel
+import Foundation
 
-/// Hands flow batches to the sinks on a serial background queue, so that the detectors work on one batch
-/// while the pipeline makes the next (flow inputs: the pairer and the sinks are both serial, and each would
-/// otherwise wait for the other; captures: the decoders and flow shards go on with the next step while the
+/// Hands flow batches to the sinks on background queues, one serial queue per sink, so that the detectors
+/// work on one batch while the pipeline makes the next, and side by side with each other (flow inputs:
+/// the pairer would otherwise wait for the detectors, and the detectors for each other; on an nfdump
+/// archive of one-off conversations the beacon and fan-out detectors one after the other were the whole
+/// run's critical path. Captures: the decoders and flow shards go on with the next step while the
 /// detectors read this one's DNS answers, burst starts and flows).
 ///
-/// Work reaches the sinks in the order given, one item at a time, and nothing else touches them until
-/// ``drain()`` has returned. The first error a sink throws is kept; later batches are dropped and
-/// ``drain()`` throws it.
+/// Each sink gets its work in the order given, one item at a time, and nothing else touches it until
+/// ``drain()`` has returned; different sinks may run at the same time (``FlowSink`` allows it). The first
+/// error a sink throws is kept, no sink starts another item after it, and ``drain()`` throws it.
 final class SinkFeeder: @unchecked Sendable {
-    // @unchecked: `sinks`, `error` and `spent` are used only on `queue` (or, not in the background, on the
-    // caller's thread) until `drain()` waits for it.
-    private let sinks: [any FlowSink]
-    private let queue = DispatchQueue(label: "medflow.sinks")
-    private let group = DispatchGroup()
-    private var error: AnalysisError?
-    private var spent = 0.0
-    /// Batches queued and not yet consumed at most; beyond it ``feed(_:)`` waits (bounded memory).
-    private let slots = DispatchSemaphore(value: 4)
+    // @unchecked: each lane's sink and `spent` are used only on that lane's queue (or, not in the
+    // background, on the caller's thread) until `drain()` waits for it; `error` is behind `lock`.
+    private final class Lane: @unchecked Sendable {
+        let sink: any FlowSink
+        let queue: DispatchQueue
+        /// Items queued and not yet run at most; beyond it feeding waits (bounded memory).
+        let slots = DispatchSemaphore(value: 4)
+        var spent = 0.0
+        init(sink: any FlowSink, index: Int) {
+            self.sink = sink
+            queue = DispatchQueue(label: "medflow.sinks.\(index)")
+        }
+    }
 
-    /// Whether batches go to the queue (else the caller's thread consumes them at once).
+    private let lanes: [Lane]
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var error: AnalysisError?
+
+    /// Whether work goes to the queues (else the caller's thread runs it at once).
     private let background: Bool
 
     /// Creates a feeder for `sinks`; with `background` false (`--workers 1`) ``feed(_:)`` consumes on the
     /// caller's thread, with the same error handling.
     init(sinks: [any FlowSink], background: Bool = true) {
-        self.sinks = sinks
+        lanes = sinks.enumerated().map { Lane(sink: $1, index: $0) }
         self.background = background
     }
 
-    /// Queues `flows` for the sinks.
+    /// Queues `flows` for every sink.
     func feed(_ flows: FlowBatch) {
         guard !flows.isEmpty else { return }
-        enqueue { [self] () throws(AnalysisError) in for sink in sinks { try sink.consume(flows) } }
-    }
-
-    /// Queues one step's DNS answers for `answerSinks`, before any flows fed later.
-    func feed(answers: [DNSAnswer], to answerSinks: [any DNSAnswerSink]) {
-        guard !answers.isEmpty, !answerSinks.isEmpty else { return }
-        enqueue { for sink in answerSinks { sink.consume(answers) } }
-    }
-
-    /// Queues one step's burst starts for `burstSinks`, before any flows fed later.
-    func feed(starts: [BurstStart], to burstSinks: [any BurstStartSink]) {
-        guard !starts.isEmpty, !burstSinks.isEmpty else { return }
-        enqueue { for sink in burstSinks { sink.consume(starts) } }
-    }
-
-    /// Runs `work` on the queue after everything queued before it (or at once without a background queue).
-    private func enqueue(_ work: @escaping () throws(AnalysisError) -> Void) {
-        nonisolated(unsafe) let work = work  // runs on `queue` only, one item at a time
-        guard background else { return run(work) }
-        slots.wait()
-        queue.async(group: group) { [self] in
-            defer { slots.signal() }
-            run(work)
+        for lane in lanes {
+            enqueue(on: lane) { () throws(AnalysisError) in try lane.sink.consume(flows) }
         }
     }
 
-    private func run(_ work: () throws(AnalysisError) -> Void) {
-        guard error == nil else { return }
+    /// Queues one step's DNS answers for `answerSinks` (which must be among the sinks), before any flows
+    /// fed later.
+    func feed(answers: [DNSAnswer], to answerSinks: [any DNSAnswerSink]) {
+        guard !answers.isEmpty else { return }
+        for sink in answerSinks { enqueue(on: lane(of: sink)) { sink.consume(answers) } }
+    }
+
+    /// Queues one step's burst starts for `burstSinks` (which must be among the sinks), before any flows
+    /// fed later.
+    func feed(starts: [BurstStart], to burstSinks: [any BurstStartSink]) {
+        guard !starts.isEmpty else { return }
+        for sink in burstSinks { enqueue(on: lane(of: sink)) { sink.consume(starts) } }
+    }
+
+    /// The lane of the sink that is the object `sink`.
+    private func lane(of sink: AnyObject) -> Lane {
+        guard let lane = lanes.first(where: { $0.sink === sink }) else {
+            preconditionFailure("SinkFeeder: \(type(of: sink)) is not one of the sinks")
+        }
+        return lane
+    }
+
+    /// Runs `work` on `lane`'s queue after everything queued there before it (or at once without a
+    /// background queue).
+    private func enqueue(on lane: Lane, _ work: @escaping () throws(AnalysisError) -> Void) {
+        nonisolated(unsafe) let work = work  // runs on the lane's queue only, one item at a time
+        guard background else { return run(work, on: lane) }
+        lane.slots.wait()
+        lane.queue.async(group: group) { [self] in
+            defer { lane.slots.signal() }
+            run(work, on: lane)
+        }
+    }
+
+    private func run(_ work: () throws(AnalysisError) -> Void, on lane: Lane) {
+        guard failure == nil else { return }
         let start = DispatchTime.now()
         do throws(AnalysisError) {
             try work()
         } catch {
-            self.error = error
+            lock.lock()
+            if self.error == nil { self.error = error }
+            lock.unlock()
         }
-        spent += seconds(since: start)
+        lane.spent += seconds(since: start)
     }
 
-    /// Waits until every queued batch is consumed; returns the seconds the sinks took in all, or throws the
+    /// The first error a sink threw, if any.
+    private var failure: AnalysisError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+
+    /// Waits until every queued item has run; returns the seconds the sinks took in all, or throws the
     /// first error one of them threw.
     func drain() throws(AnalysisError) -> Double {
         group.wait()
-        let (error, total) = queue.sync { (self.error, self.spent) }
-        if let error { throw error }
-        return total
+        if let failure { throw failure }
+        return lanes.reduce(0) { total, lane in total + lane.queue.sync { lane.spent } }
     }
 }
