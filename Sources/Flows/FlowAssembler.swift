@@ -27,6 +27,11 @@ public final class FlowAssembler {
     /// The number of shards.
     public var shardCount: Int { tables.count }
 
+    /// Whether the flows ``add(_:shardIndices:)`` and ``finish()`` return are ordered by first-seen time
+    /// (a sort and a gather of every column); else they come shard after shard, each shard's in the order
+    /// they ended. Set it before the first batch.
+    public var ordersByFirstSeen = true
+
     /// Flows ended early (reason `evicted`) because the table was full.
     public var evictedFlows: UInt64 { tables.reduce(0) { $0 + $1.evictedCount } }
 
@@ -45,7 +50,8 @@ public final class FlowAssembler {
         return result
     }
 
-    /// Adds `batches` (in capture order) and returns the flows that ended meanwhile, by first-seen time.
+    /// Adds `batches` (in capture order) and returns the flows that ended meanwhile, by first-seen time
+    /// (see ``ordersByFirstSeen``).
     ///
     /// - Parameters:
     ///   - batches: Decoded packets, in order.
@@ -98,6 +104,13 @@ public final class FlowAssembler {
             table.finished = FlowBatch()
         }
         if parts.isEmpty { return FlowBatch() }
+        if !ordersByFirstSeen {
+            guard parts.count > 1 else { return parts[0] }
+            var all = FlowBatch()
+            all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for part in parts { all.append(contentsOf: part) }
+            return all
+        }
         return tables.count == 1 && parts[0].count < 2 ? parts[0] : FlowBatch.sortedByFirstSeen(parts)
     }
 }

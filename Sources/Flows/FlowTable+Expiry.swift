@@ -4,6 +4,12 @@ extension FlowTable {
     /// Moves the flow in `e` to ``finished`` with `reason`; the slot keeps its key (the caller either
     /// restarts it or deletes it).
     func export(_ e: UnsafeMutablePointer<FlowEntry>, reason: FlowRecord.EndReason) {
+        finished.append(record(of: e, reason: reason))
+    }
+
+    /// The flow in `e` as a record ending with `reason`, oriented from its initiator.
+    @inline(__always)
+    func record(of e: UnsafeMutablePointer<FlowEntry>, reason: FlowRecord.EndReason) -> FlowRecord {
         let f = e.pointee
         let initiatorIsB = f.status & FlowStatus.initiatorIsB != 0
         let isLink = f.proto & 0x100 != 0
@@ -19,7 +25,7 @@ extension FlowTable {
         }
         let a = IPAddress(high: f.aHigh, low: f.aLow)
         let b = IPAddress(high: f.bHigh, low: f.bLow)
-        finished.append(FlowRecord(
+        return FlowRecord(
             src: initiatorIsB ? b : a, dst: initiatorIsB ? a : b, srcPort: srcPort, dstPort: dstPort,
             proto: isLink ? 0 : proto, flags: flags, firstSeen: f.first, lastSeen: f.last,
             packetsOut: initiatorIsB ? f.packetsBA : f.packetsAB,
@@ -28,7 +34,7 @@ extension FlowTable {
             bytesIn: initiatorIsB ? f.bytesAB : f.bytesBA,
             tcpFlagsOut: initiatorIsB ? f.flagsBA : f.flagsAB,
             tcpFlagsIn: initiatorIsB ? f.flagsAB : f.flagsBA,
-            endReason: reason))
+            endReason: reason)
     }
 
     /// Exports and deletes every flow that has ended by the shard's current time.
@@ -56,12 +62,17 @@ extension FlowTable {
     func finish() {
         sweep()
         let s = slots
-        finished.reserveCapacity(finished.count + liveCount)
+        // Every open flow leaves at once (on a short capture, all of them): into plain columns of known
+        // size, not 17 array appends per flow.
+        var out = FlowBatchBuilder(capacity: liveCount)
         for slot in 0..<s.capacity where s.isLive(slot) {
             let e = s.entries + slot
             let closed = e.pointee.proto == UInt16(TransportProtocol.tcp) && FlowStatus.isClosed(e.pointee.status)
-            remove(slot, reason: closed ? FlowStatus.closeReason(e.pointee.status) : .endOfInput)
+            out.append(record(of: e, reason: closed ? FlowStatus.closeReason(e.pointee.status) : .endOfInput))
+            s.control[slot] = 1
         }
+        liveCount = 0
+        if finished.isEmpty { finished = out.build() } else { finished.append(contentsOf: out.build()) }
         fragments.removeAll()
     }
 

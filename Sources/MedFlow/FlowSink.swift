@@ -9,6 +9,15 @@ public protocol FlowSink: AnyObject {
     func consume(_ flows: FlowBatch) throws(AnalysisError)
     /// Called once after the last flows; writers close their files here.
     func finish() throws(AnalysisError)
+    /// Whether the sink wants each step's flows ordered by first-seen time (the flows file does, so that
+    /// its lines within a step do not depend on the flow shards). Sinks whose results do not depend on
+    /// the order within a batch say no (the default), and a run with only such sinks skips the sort.
+    var wantsFirstSeenOrder: Bool { get }
+}
+
+extension FlowSink {
+    /// No: the sink's results do not depend on the order of flows within a batch.
+    public var wantsFirstSeenOrder: Bool { false }
 }
 
 /// Writes every flow to one file as NDJSON or CSV, compressed as asked.
@@ -36,6 +45,9 @@ public final class FlowFileWriter: FlowSink {
 
     /// The final path of the file.
     public var path: String { file.path }
+
+    /// Yes: within a step, lines go out by first-seen time whatever the shard count.
+    public var wantsFirstSeenOrder: Bool { true }
 
     /// Encodes and writes `flows`.
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {

@@ -86,6 +86,7 @@ public final class Pipeline {
         do { paths = try InputPaths.expand(options.inputs) } catch { throw .input(error) }
         guard !paths.isEmpty else { throw .usage("no input files") }
         var failures: [AnalysisError] = []
+        assembler.ordersByFirstSeen = sinks.contains { $0.wantsFirstSeenOrder }
         let ordered = try orderByFirstTimestamp(paths, report: &report, failures: &failures)
         var packetsSoFar: UInt64 = 0, bytesSoFar: UInt64 = 0
         for (index, path) in ordered.enumerated() {
