@@ -37,7 +37,8 @@ public struct FlowConfiguration: Sendable, Hashable {
         self.burstGap = Int64(max(0, burstGap) * 1e9)
     }
 
-    /// Four million open flows: about 700 MB of flow table at most (96-byte entries at 60 % load).
+    /// Four million open flows: about 800 MB of flow table at most (97 bytes a slot with its control byte, a
+    /// shard doubling past seven eighths full).
     public static let defaultMaximumFlows = 4_000_000
 
     /// How often (in capture time) a shard sweeps its table for ended flows.
