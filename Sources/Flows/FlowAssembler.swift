@@ -5,9 +5,16 @@ internal import Dispatch
 ///
 /// A packet's shard comes from the hash of its unordered address pair, so both directions and every
 /// fragment of a datagram meet in one shard, and each shard sees its packets in capture order. Shard `i`
-/// is touched only by the worker running shard `i`: no locks on the hot path.
+/// is touched only by its own thread (``ShardThread``): no locks on the hot path. Steps go in with
+/// ``submit(_:shardIndices:)`` and come out, in order, with ``collect(_:)``; ``add(_:shardIndices:)`` does
+/// both at once.
 public final class FlowAssembler {
     private let tables: [FlowTable]
+    /// One thread per shard (none with one shard): ``submit(_:shardIndices:)`` runs shard i's part of each
+    /// step on thread i.
+    private let workers: [ShardThread]
+    /// Burst starts of steps ``add(_:shardIndices:)`` collected, for ``takeBurstStarts()``.
+    private var takenStarts: [BurstStart] = []
     /// The flow configuration in force.
     public let configuration: FlowConfiguration
 
@@ -16,27 +23,41 @@ public final class FlowAssembler {
     /// - Parameters:
     ///   - configuration: Timeouts.
     ///   - shards: The number of independent tables (and concurrent workers), 1–255.
-    public init(configuration: FlowConfiguration = FlowConfiguration(), shards: Int = 1) {
+    ///   - threads: Whether each shard works on a thread of its own (``submit(_:shardIndices:)`` returns at
+    ///     once); without, the caller's thread does the work in ``submit(_:shardIndices:)``. Default: with
+    ///     more than one shard.
+    public init(configuration: FlowConfiguration = FlowConfiguration(), shards: Int = 1, threads: Bool? = nil) {
         precondition((1...255).contains(shards), "shards must be 1...255")
         self.configuration = configuration
         // Each shard gets its share of the limit (a packet's shard is a hash, so shares fill evenly).
         let perShard = configuration.maximumFlows == 0 ? 0 : max(1, (configuration.maximumFlows + shards - 1) / shards)
         tables = (0..<shards).map { _ in FlowTable(configuration: configuration, maximumFlows: perShard) }
+        workers = threads ?? (shards > 1) ? (0..<shards).map { ShardThread(name: "medflow.flows.shard-\($0)") } : []
+    }
+
+    deinit {
+        for worker in workers { worker.stop() }
     }
 
     /// The number of shards.
     public var shardCount: Int { tables.count }
 
-    /// Whether the flows ``add(_:shardIndices:)`` and ``finish()`` return are ordered by first-seen time
+    /// Whether the flows ``collect(_:)``, ``add(_:shardIndices:)`` and ``finish()`` return are ordered by first-seen time
     /// (a sort and a gather of every column); else they come shard after shard, each shard's in the order
     /// they ended. Set it before the first batch.
     public var ordersByFirstSeen = true
 
     /// Flows ended early (reason `evicted`) because the table was full.
-    public var evictedFlows: UInt64 { tables.reduce(0) { $0 + $1.evictedCount } }
+    public var evictedFlows: UInt64 {
+        settle()
+        return tables.reduce(0) { $0 + $1.evictedCount }
+    }
 
     /// The number of flows currently open.
-    public var openFlows: Int { tables.reduce(0) { $0 + $1.liveCount } }
+    public var openFlows: Int {
+        settle()
+        return tables.reduce(0) { $0 + $1.liveCount }
+    }
 
     /// The shard of every packet of `batch`. Pure: decoding workers call it concurrently.
     public func shardIndices(for batch: PacketBatch) -> [UInt8] {
@@ -45,34 +66,86 @@ public final class FlowAssembler {
         var result = [UInt8](repeating: 0, count: batch.count)
         for i in 0..<batch.count {
             let h = FlowHash.pair(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i])
-            result[i] = UInt8(truncatingIfNeeded: (h >> 32) &* shards >> 32)  // scaled, not divided: no DIV per packet
+            result[i] = UInt8(truncatingIfNeeded: ((h >> 32) &* shards) >> 32)  // scaled, not divided: no DIV per packet
         }
         return result
     }
 
     /// Adds `batches` (in capture order) and returns the flows that ended meanwhile, by first-seen time
-    /// (see ``ordersByFirstSeen``).
+    /// (see ``ordersByFirstSeen``); their burst starts wait for ``takeBurstStarts()``.
     ///
     /// - Parameters:
     ///   - batches: Decoded packets, in order.
     ///   - shardIndices: ``shardIndices(for:)`` of each batch.
     public func add(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> FlowBatch {
+        let step = collect(submit(batches, shardIndices: shardIndices))
+        takenStarts += step.burstStarts
+        return step.flows
+    }
+
+    /// One step of packets handed to the shards by ``submit(_:shardIndices:)``, until ``collect(_:)``.
+    public final class Step: @unchecked Sendable {
+        // @unchecked: shard i writes flows[i] and starts[i] before leaving `group`; they are read after it.
+        fileprivate let group = DispatchGroup()
+        fileprivate let flows: UnsafeMutableBufferPointer<FlowBatch>
+        fileprivate let starts: UnsafeMutableBufferPointer<[BurstStart]>
+
+        fileprivate init(shards: Int) {
+            flows = .allocate(capacity: shards)
+            flows.initialize(repeating: FlowBatch())
+            starts = .allocate(capacity: shards)
+            starts.initialize(repeating: [])
+        }
+
+        deinit {
+            flows.deinitialize(); flows.deallocate()
+            starts.deinitialize(); starts.deallocate()
+        }
+    }
+
+    /// Hands `batches` (in capture order, after every batch submitted before) to the shards and returns
+    /// at once: each shard works through its steps on its own serial queue, so a shard that finishes a
+    /// step early goes on with the next one instead of waiting at a barrier for the other. Collect every
+    /// step, in order, with ``collect(_:)``; ``finish()`` and the counts wait for the steps submitted.
+    public func submit(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> Step {
         precondition(batches.count == shardIndices.count)
-        nonisolated(unsafe) let tables = self.tables  // invariant: worker `shard` touches tables[shard] only
         // Packets are in capture order within each batch, so the step's clock is the latest of them all.
         let stepEnd = batches.reduce(Int64.min) { max($0, $1.timestamp.max() ?? .min) }
-        let run: @Sendable (Int) -> Void = { shard in
-            for (batch, shards) in zip(batches, shardIndices) {
-                tables[shard].add(batch, shardOf: shards, shard: UInt8(shard))
+        let step = Step(shards: tables.count)
+        nonisolated(unsafe) let tables = self.tables  // invariant: shard i's queue touches tables[i] only
+        for shard in tables.indices {
+            let work: @Sendable () -> Void = {
+                let table = tables[shard]
+                for (batch, shards) in zip(batches, shardIndices) { table.add(batch, shardOf: shards, shard: UInt8(shard)) }
+                table.advance(to: stepEnd)
+                step.flows[shard] = table.finished
+                table.finished = FlowBatch()
+                step.starts[shard] = table.burstStarts
+                table.burstStarts.removeAll(keepingCapacity: true)
             }
-            tables[shard].advance(to: stepEnd)
+            if workers.isEmpty { work() } else { workers[shard].async(group: step.group, work) }
         }
-        if tables.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: tables.count, execute: run) }
-        return drain()
+        return step
+    }
+
+    /// Waits for `step` and returns the flows that ended in it (ordered as ``ordersByFirstSeen`` says) and
+    /// its burst starts (each shard's in packet order, the shards one after another).
+    public func collect(_ step: Step) -> (flows: FlowBatch, burstStarts: [BurstStart]) {
+        step.group.wait()
+        var starts: [BurstStart] = []
+        starts.reserveCapacity(step.starts.reduce(0) { $0 + $1.count })
+        for part in step.starts { starts += part }
+        return (merged(Array(step.flows)), starts)
+    }
+
+    /// Waits until the shards have worked through every step submitted.
+    private func settle() {
+        for worker in workers { worker.settle() }
     }
 
     /// Ends every open flow (the input is over) and returns them.
     public func finish() -> FlowBatch {
+        settle()
         // Every flow still open ends here at once (on a short capture, all of them): the shards export theirs
         // side by side.
         nonisolated(unsafe) let tables = self.tables  // invariant: worker `shard` touches tables[shard] only
@@ -84,25 +157,23 @@ public final class FlowAssembler {
         return drain()
     }
 
-    /// Takes the burst starts the shards noted since the last call (with ``FlowConfiguration/burstGap``
-    /// set): each shard's in packet order, the shards one after another. Only ``add(_:shardIndices:)``
-    /// notes them; ``finish()`` ends flows without new packets, so none are left after it.
+    /// Takes the burst starts of the steps ``add(_:shardIndices:)`` added since the last call (with
+    /// ``FlowConfiguration/burstGap`` set): per step, each shard's in packet order, the shards one after
+    /// another. ``finish()`` ends flows without new packets, so none are left after it.
     public func takeBurstStarts() -> [BurstStart] {
-        var result: [BurstStart] = []
-        result.reserveCapacity(tables.reduce(0) { $0 + $1.burstStarts.count })
-        for table in tables where !table.burstStarts.isEmpty {
-            result += table.burstStarts
-            table.burstStarts.removeAll(keepingCapacity: true)
-        }
-        return result
+        defer { takenStarts = [] }
+        return takenStarts
     }
 
     private func drain() -> FlowBatch {
-        var parts: [FlowBatch] = []
-        for table in tables where !table.finished.isEmpty {
-            parts.append(table.finished)
-            table.finished = FlowBatch()
-        }
+        let parts = tables.map(\.finished)
+        for table in tables { table.finished = FlowBatch() }
+        return merged(parts)
+    }
+
+    /// The shards' flows as one batch: by first-seen time, or one shard after another.
+    private func merged(_ shardFlows: [FlowBatch]) -> FlowBatch {
+        let parts = shardFlows.filter { !$0.isEmpty }
         if parts.isEmpty { return FlowBatch() }
         if !ordersByFirstSeen {
             guard parts.count > 1 else { return parts[0] }

@@ -85,7 +85,7 @@ final class PairingShard {
     /// to the shard count (a multiply and a shift; a division here was a tenth of the pairing time).
     @inline(__always)
     static func shard(of hash: UInt64, among shardCount: Int) -> UInt8 {
-        UInt8(truncatingIfNeeded: (hash >> 32) &* UInt64(shardCount) >> 32)
+        UInt8(truncatingIfNeeded: ((hash >> 32) &* UInt64(shardCount)) >> 32)
     }
 
     /// Pairs this shard's records of `batch` (those whose `shardOf` entry is `shard`; `hashes` holds their

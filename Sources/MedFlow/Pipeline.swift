@@ -70,7 +70,7 @@ public final class Pipeline {
         self.burstSinks = burstSinks
         var flows = options.flows
         if let gap = burstSinks.map(\.burstGap).min(), gap < .max { flows.burstGap = gap }
-        assembler = FlowAssembler(configuration: flows, shards: options.workers)
+        assembler = FlowAssembler(configuration: flows, shards: max(1, options.workers - 1), threads: options.workers > 1)
         pairer = FlowPairer(configuration: options.pairing, shards: options.workers)
     }
 
@@ -210,6 +210,18 @@ public final class Pipeline {
             }
             return step
         }
+        /// The step whose packets the flow shards are working on, delivered once the next one is handed over.
+        var assembling: FlowAssembler.Step?
+        func deliverAssembled() {
+            guard let pending = assembling else { return }
+            assembling = nil
+            let (flows, starts) = measure(&report.flowSeconds) { assembler.collect(pending) }
+            feeder.feed(starts: starts, to: burstSinks)
+            tally(flows, report: &report)
+            feeder.feed(flows)
+        }
+        // The flows of a failed read up to the failure still reach the sinks.
+        defer { deliverAssembled() }
         ahead.start()
         var step = nextStep()
         while !step.chunks.isEmpty {
@@ -226,14 +238,13 @@ public final class Pipeline {
                 if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
                 if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
             }
-            // DNS answers and burst starts reach the detectors before the flows that end in this step.
+            // DNS answers and burst starts reach the detectors before the flows that end in this step. The
+            // shards take this step while the previous one's flows go to the sinks: a shard that is done
+            // early goes on instead of waiting for the other at a barrier.
             feeder.feed(answers: decoded.flatMap { $0.dns ?? [] }, to: dnsSinks)
-            let flows = measure(&report.flowSeconds) {
-                assembler.add(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
-            }
-            feeder.feed(starts: assembler.takeBurstStarts(), to: burstSinks)
-            tally(flows, report: &report)
-            feeder.feed(flows)
+            let submitted = assembler.submit(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
+            deliverAssembled()
+            assembling = submitted
             progress(input.records, decodedBytes)
             if let failure { throw .input(InputError(path: path, underlying: failure)) }
             step = next

@@ -1,0 +1,66 @@
+import FlowModel
+import Testing
+
+@testable import Flows
+
+/// Steps handed to shards that work on threads of their own, collected one step late as the pipeline
+/// does, give exactly what adding them one at a time gives.
+@Suite("Flow assembler steps")
+struct FlowAssemblerStepTests {
+    /// Many short connections over a minute, cut into steps of a few hundred packets: flows end (FIN,
+    /// idle) in many steps, and burst starts are noted.
+    static func steps() -> [PacketBatch] {
+        var script = PacketScript()
+        for i in 0..<400 { script.connection(at: Double(i) * 0.15, clientPort: UInt16(20000 + i)) }
+        for i in 0..<300 { script.udp(Double(i) * 0.2) }
+        let all = script.batch
+        let order = (0..<all.count).sorted { (all.timestamp[$0], $0) < (all.timestamp[$1], $1) }
+        var steps: [PacketBatch] = []
+        for start in stride(from: 0, to: order.count, by: 317) {
+            var step = PacketBatch()
+            for i in order[start..<min(order.count, start + 317)] {
+                step.append(timestamp: all.timestamp[i], src: IPAddress(high: all.srcHigh[i], low: all.srcLow[i]),
+                            dst: IPAddress(high: all.dstHigh[i], low: all.dstLow[i]), srcPort: all.srcPort[i],
+                            dstPort: all.dstPort[i], proto: all.proto[i], tcpFlags: all.tcpFlags[i],
+                            wireLength: all.wireLength[i])
+            }
+            steps.append(step)
+        }
+        return steps
+    }
+
+    static let configuration = FlowConfiguration(idleTimeout: 1, burstGap: 0.05)
+
+    @Test("submit, then collect the step before: the same flows and burst starts as add", arguments: [1, 2, 3])
+    func pipelined(shards: Int) {
+        let steps = Self.steps()
+        let reference = FlowAssembler(configuration: Self.configuration, shards: shards, threads: false)
+        var expected: [FlowBatch] = [], expectedStarts: [[BurstStart]] = []
+        for step in steps {
+            expected.append(reference.add([step], shardIndices: [reference.shardIndices(for: step)]))
+            expectedStarts.append(reference.takeBurstStarts())
+        }
+        let threaded = FlowAssembler(configuration: Self.configuration, shards: shards, threads: true)
+        var actual: [FlowBatch] = [], actualStarts: [[BurstStart]] = []
+        var pending: FlowAssembler.Step?
+        for step in steps {
+            let submitted = threaded.submit([step], shardIndices: [threaded.shardIndices(for: step)])
+            if let pending {
+                let (flows, starts) = threaded.collect(pending)
+                actual.append(flows)
+                actualStarts.append(starts)
+            }
+            pending = submitted
+        }
+        if let pending {
+            let (flows, starts) = threaded.collect(pending)
+            actual.append(flows)
+            actualStarts.append(starts)
+        }
+        #expect(actual.map(\.records) == expected.map(\.records))
+        #expect(actualStarts == expectedStarts)
+        #expect(expected.reduce(0) { $0 + $1.count } > 300 && expectedStarts.joined().count > 100)
+        #expect(threaded.openFlows == reference.openFlows)
+        #expect(threaded.finish().records == reference.finish().records)
+    }
+}
