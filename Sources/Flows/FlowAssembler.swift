@@ -144,15 +144,18 @@ public final class FlowAssembler {
     }
 
     /// Ends every open flow (the input is over) and returns them.
-    public func finish() -> FlowBatch {
+    ///
+    /// - Parameter parallelism: How many tasks may export side by side (the shards, and pieces of each).
+    public func finish(parallelism: Int = 1) -> FlowBatch {
         settle()
         // Every flow still open ends here at once (on a short capture, all of them): the shards export theirs
-        // side by side.
+        // side by side, each in pieces when there are fewer shards than tasks.
         nonisolated(unsafe) let tables = self.tables  // invariant: worker `shard` touches tables[shard] only
+        let pieces = max(1, parallelism / tables.count)
         if tables.count == 1 {
-            tables[0].finish()
+            tables[0].finish(pieces: pieces)
         } else {
-            DispatchQueue.concurrentPerform(iterations: tables.count) { tables[$0].finish() }
+            DispatchQueue.concurrentPerform(iterations: tables.count) { tables[$0].finish(pieces: pieces) }
         }
         return drain()
     }

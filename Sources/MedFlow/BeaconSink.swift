@@ -96,7 +96,7 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
         encoder.header(BeaconFinding.fieldNames)
         for finding in findings { finding.encode(into: &encoder) }
         do {
-            let file = try OutputFile(path: path, compression: compression)
+            let file = try OutputFile(path: path, compression: compression, backgroundCompression: true)
             try file.write(encoder.bytes)
             try file.close()
         } catch {

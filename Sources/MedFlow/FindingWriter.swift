@@ -9,7 +9,9 @@ final class FindingWriter {
 
     /// Creates the file (under a temporary name until ``close()``) and writes the CSV header.
     init(path: String, format: OutputFormat, compression: OutputCompression, fields: [String]) throws(AnalysisError) {
-        do { file = try OutputFile(path: path, compression: compression) } catch { throw .output(error) }
+        do { file = try OutputFile(path: path, compression: compression, backgroundCompression: true) } catch {
+            throw .output(error)
+        }
         encoder = RecordEncoder(format: format)
         encoder.header(fields)
     }

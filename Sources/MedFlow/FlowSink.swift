@@ -35,7 +35,7 @@ public final class FlowFileWriter: FlowSink {
     ///   - compression: zstd, lz4 or none.
     public init(path: String, format: OutputFormat, compression: OutputCompression) throws(AnalysisError) {
         do {
-            file = try OutputFile(path: path, compression: compression)
+            file = try OutputFile(path: path, compression: compression, backgroundCompression: true)
         } catch {
             throw .output(error)
         }

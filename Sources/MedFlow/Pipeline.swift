@@ -115,7 +115,7 @@ public final class Pipeline {
             report.inputs.append(input)
         }
         if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
-        let tail = measure(&report.flowSeconds) { assembler.finish() }
+        let tail = measure(&report.flowSeconds) { assembler.finish(parallelism: options.workers) }
         report.evictedFlows = assembler.evictedFlows
         try deliverSideBySide(tail, to: sinks, report: &report)
         try deliver(measure(&report.flowSeconds) { pairer.finish() }, to: sinks, report: &report)

@@ -17,9 +17,9 @@ public enum OutputCompression: String, CaseIterable, Sendable {
     }
 
     /// Creates the encoder for this compression that writes to `sink`.
-    func makeEncoder(level: Int32?, sink: FileSink) throws(OutputError) -> any FrameEncoder {
+    func makeEncoder(level: Int32?, background: Bool = false, sink: FileSink) throws(OutputError) -> any FrameEncoder {
         switch self {
-        case .zstd: try ZstdFrameEncoder(level: level ?? ZstdFrameEncoder.defaultLevel, sink: sink)
+        case .zstd: try ZstdFrameEncoder(level: level ?? ZstdFrameEncoder.defaultLevel, background: background, sink: sink)
         case .lz4: try LZ4FrameEncoder(level: level ?? LZ4FrameEncoder.defaultLevel, sink: sink)
         case .none: PassthroughEncoder(sink: sink)
         }

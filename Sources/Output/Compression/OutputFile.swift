@@ -42,14 +42,18 @@ public final class OutputFile {
     ///   - compression: The encoding of the file.
     ///   - level: The compression level; `nil` uses the codec's default (zstd 3, LZ4 fast mode 0).
     ///     Ignored for ``OutputCompression/none``.
+    ///   - backgroundCompression: zstd only: compress on a thread of zstd's own, so the writer's thread
+    ///     encodes the next records meanwhile (result files; captures `synth` writes stay single-threaded,
+    ///     so their bytes do not change).
     /// - Throws: ``OutputError`` naming `path` when the temporary file cannot be created, e.g. because
     ///   the directory is missing or not writable.
-    public init(path: String, compression: OutputCompression, level: Int32? = nil) throws(OutputError) {
+    public init(path: String, compression: OutputCompression, level: Int32? = nil,
+                backgroundCompression: Bool = false) throws(OutputError) {
         let sink = try FileSink(path: path)
         self.path = path
         self.compression = compression
         self.sink = sink
-        self.encoder = try compression.makeEncoder(level: level, sink: sink)
+        self.encoder = try compression.makeEncoder(level: level, background: backgroundCompression, sink: sink)
         self.buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 16)
     }
 

@@ -10,8 +10,11 @@ final class ZstdFrameEncoder: FrameEncoder {
     private let output: UnsafeMutableRawBufferPointer
     private let sink: FileSink
 
-    /// Creates an encoder at compression `level` (zstd clamps it to its supported range).
-    init(level: Int32, sink: FileSink) throws(OutputError) {
+    /// Creates an encoder at compression `level` (zstd clamps it to its supported range); with
+    /// `background`, zstd compresses on a thread of its own while the caller encodes the next records
+    /// (`ZSTD_c_nbWorkers` 1: the frame differs from a single-threaded one, but is the same on every run).
+    /// A libzstd built without threads compresses on the caller's thread instead.
+    init(level: Int32, background: Bool = false, sink: FileSink) throws(OutputError) {
         guard let context = ZSTD_createCCtx() else {
             throw OutputError(path: sink.path, detail: "zstd: cannot create a compression context")
         }
@@ -20,6 +23,7 @@ final class ZstdFrameEncoder: FrameEncoder {
         self.output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level))
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
+        if background { _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, 1) }  // an error: no threads here
     }
 
     deinit {
