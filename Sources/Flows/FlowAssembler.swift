@@ -59,6 +59,48 @@ public final class FlowAssembler {
         return tables.reduce(0) { $0 + $1.liveCount }
     }
 
+    /// What the flow stage needs of each packet before it touches a table, worked out where the packet was
+    /// decoded (on a decoding task) rather than on a shard's thread: its shard, its flow key's hash and
+    /// whether its source is the key's first endpoint. Fragments get no hash here (a later fragment's
+    /// ports come from its shard's memory of the first): their shard works it out.
+    public struct PacketKeys: Sendable {
+        /// Each packet's shard (``FlowAssembler/shardIndices(for:)``).
+        public var shards: [UInt8]
+        /// Each packet's key hash (``FlowHash/key(_:_:_:_:_:_:_:)``), 0 for fragments.
+        var hashes: [UInt64]
+        /// Whether each packet's source is its key's endpoint A.
+        var srcFirst: [Bool]
+
+        /// No packets.
+        public init() { self.init(shards: [], hashes: [], srcFirst: []) }
+
+        init(shards: [UInt8], hashes: [UInt64], srcFirst: [Bool]) {
+            self.shards = shards
+            self.hashes = hashes
+            self.srcFirst = srcFirst
+        }
+    }
+
+    /// ``PacketKeys`` of every packet of `batch`. Pure: decoding workers call it concurrently.
+    public func keys(for batch: PacketBatch) -> PacketKeys {
+        var hashes = [UInt64](repeating: 0, count: batch.count)
+        var srcFirst = [Bool](repeating: false, count: batch.count)
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            srcFirst.withUnsafeMutableBufferPointer { srcFirst in
+                for i in 0..<batch.count {
+                    let flags = PacketBatch.Flags(rawValue: batch.flags[i])
+                    guard !flags.contains(.fragment) else { continue }
+                    let key = CanonicalKey(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i],
+                                           batch.srcPort[i], batch.dstPort[i],
+                                           flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i]))
+                    hashes[i] = key.hash
+                    srcFirst[i] = key.srcFirst
+                }
+            }
+        }
+        return PacketKeys(shards: shardIndices(for: batch), hashes: hashes, srcFirst: srcFirst)
+    }
+
     /// The shard of every packet of `batch`. Pure: decoding workers call it concurrently.
     public func shardIndices(for batch: PacketBatch) -> [UInt8] {
         let shards = UInt64(tables.count)
@@ -108,7 +150,12 @@ public final class FlowAssembler {
     /// step early goes on with the next one instead of waiting at a barrier for the other. Collect every
     /// step, in order, with ``collect(_:)``; ``finish()`` and the counts wait for the steps submitted.
     public func submit(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> Step {
-        precondition(batches.count == shardIndices.count)
+        submit(batches, keys: shardIndices.map { PacketKeys(shards: $0, hashes: [], srcFirst: []) })
+    }
+
+    /// As ``submit(_:shardIndices:)``, with each batch's ``keys(for:)`` worked out already.
+    public func submit(_ batches: [PacketBatch], keys: [PacketKeys]) -> Step {
+        precondition(batches.count == keys.count)
         // Packets are in capture order within each batch, so the step's clock is the latest of them all.
         let stepEnd = batches.reduce(Int64.min) { max($0, $1.timestamp.max() ?? .min) }
         let step = Step(shards: tables.count)
@@ -116,7 +163,7 @@ public final class FlowAssembler {
         for shard in tables.indices {
             let work: @Sendable () -> Void = {
                 let table = tables[shard]
-                for (batch, shards) in zip(batches, shardIndices) { table.add(batch, shardOf: shards, shard: UInt8(shard)) }
+                for (batch, keys) in zip(batches, keys) { table.add(batch, keys: keys, shard: UInt8(shard)) }
                 table.advance(to: stepEnd)
                 step.flows[shard] = table.finished
                 table.finished = FlowBatch()

@@ -64,9 +64,23 @@ final class FlowTable {
 
     /// Adds the packets of `batch` whose shard is `shard`, in order.
     func add(_ batch: PacketBatch, shardOf: [UInt8], shard: UInt8) {
+        add(batch, keys: FlowAssembler.PacketKeys(shards: shardOf, hashes: [], srcFirst: []), shard: shard)
+    }
+
+    /// Adds the packets of `batch` whose shard is `shard`, in order; `keys` may carry their hashes and
+    /// orientations already (``FlowAssembler/keys(for:)``), else they are worked out here.
+    func add(_ batch: PacketBatch, keys: FlowAssembler.PacketKeys, shard: UInt8) {
         pending.removeAll(keepingCapacity: true)
+        let shardOf = keys.shards
+        let known = keys.hashes.count == batch.count
         for i in 0..<batch.count where shardOf[i] == shard {
             var srcPort = batch.srcPort[i], dstPort = batch.dstPort[i]
+            if known && keys.hashes[i] != 0 {
+                pending.append(PendingPacket(
+                    indexAndOrientation: UInt32(truncatingIfNeeded: i) | (keys.srcFirst[i] ? PendingPacket.srcFirstBit : 0),
+                    srcPort: srcPort, dstPort: dstPort, hash: keys.hashes[i]))
+                continue
+            }
             let flags = PacketBatch.Flags(rawValue: batch.flags[i])
             if flags.contains(.fragment) {
                 let key = FragmentKey(srcHigh: batch.srcHigh[i], srcLow: batch.srcLow[i], dstHigh: batch.dstHigh[i],

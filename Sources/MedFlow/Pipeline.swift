@@ -242,7 +242,7 @@ public final class Pipeline {
             // shards take this step while the previous one's flows go to the sinks: a shard that is done
             // early goes on instead of waiting for the other at a barrier.
             feeder.feed(answers: decoded.flatMap { $0.dns ?? [] }, to: dnsSinks)
-            let submitted = assembler.submit(decoded.map(\.batch), shardIndices: decoded.map(\.shards))
+            let submitted = assembler.submit(decoded.map(\.batch), keys: decoded.map(\.keys))
             deliverAssembled()
             assembling = submitted
             progress(input.records, decodedBytes)

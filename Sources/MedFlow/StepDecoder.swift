@@ -13,8 +13,8 @@ final class StepDecoder: Sendable {
     struct Decoded: Sendable {
         /// The chunk's packets.
         var batch = PacketBatch()
-        /// Each packet's flow shard (``FlowAssembler/shardIndices(for:)``).
-        var shards: [UInt8] = []
+        /// Each packet's flow shard, key hash and orientation (``FlowAssembler/keys(for:)``).
+        var keys = FlowAssembler.PacketKeys()
         /// What decoding counted.
         var counters = DecodeCounters()
         /// Records the filter rejected.
@@ -26,7 +26,7 @@ final class StepDecoder: Sendable {
     private let decoder: PacketDecoder
     private let filter: PacketFilter?
     private let readDNS: Bool
-    private nonisolated(unsafe) let assembler: FlowAssembler  // shardIndices(for:) only reads immutable state
+    private nonisolated(unsafe) let assembler: FlowAssembler  // keys(for:) only reads immutable state
     private let ahead: WorkAhead<[Decoded]>
 
     /// Creates a step decoder for one capture.
@@ -57,7 +57,7 @@ final class StepDecoder: Sendable {
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
                              filteredOut: &item.filteredOut, dns: &item.dns)
             chunks[i].releasePages()
-            item.shards = assembler.shardIndices(for: item.batch)
+            item.keys = assembler.keys(for: item.batch)
             output[i] = item
         }
         if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }

@@ -3,8 +3,9 @@ import Testing
 
 @testable import Flows
 
-/// Steps handed to shards that work on threads of their own, collected one step late as the pipeline
-/// does, give exactly what adding them one at a time gives.
+/// Steps handed to shards that work on threads of their own, with each packet's key hashed ahead (as the
+/// decoding tasks do) and collected one step late as the pipeline does, give exactly what adding them one
+/// at a time gives.
 @Suite("Flow assembler steps")
 struct FlowAssemblerStepTests {
     /// Many short connections over a minute, cut into steps of a few hundred packets: flows end (FIN,
@@ -13,6 +14,15 @@ struct FlowAssemblerStepTests {
         var script = PacketScript()
         for i in 0..<400 { script.connection(at: Double(i) * 0.15, clientPort: UInt16(20000 + i)) }
         for i in 0..<300 { script.udp(Double(i) * 0.2) }
+        // Fragmented datagrams: the later pieces carry no ports and take them from the first.
+        for i in 0..<50 {
+            let t = Int64(Double(i) * 1.1e9), id = UInt32(100 + i)
+            script.batch.append(timestamp: t, src: PacketScript.client, dst: PacketScript.server, srcPort: 5000,
+                                dstPort: 53, proto: TransportProtocol.udp, flags: .fragment, wireLength: 1514, fragmentID: id)
+            script.batch.append(timestamp: t + 1000, src: PacketScript.client, dst: PacketScript.server, srcPort: 0,
+                                dstPort: 0, proto: TransportProtocol.udp, flags: [.fragment, .laterFragment],
+                                wireLength: 600, fragmentID: id)
+        }
         let all = script.batch
         let order = (0..<all.count).sorted { (all.timestamp[$0], $0) < (all.timestamp[$1], $1) }
         var steps: [PacketBatch] = []
@@ -21,8 +31,9 @@ struct FlowAssemblerStepTests {
             for i in order[start..<min(order.count, start + 317)] {
                 step.append(timestamp: all.timestamp[i], src: IPAddress(high: all.srcHigh[i], low: all.srcLow[i]),
                             dst: IPAddress(high: all.dstHigh[i], low: all.dstLow[i]), srcPort: all.srcPort[i],
-                            dstPort: all.dstPort[i], proto: all.proto[i], tcpFlags: all.tcpFlags[i],
-                            wireLength: all.wireLength[i])
+                            dstPort: all.dstPort[i], proto: all.proto[i],
+                            flags: PacketBatch.Flags(rawValue: all.flags[i]), tcpFlags: all.tcpFlags[i],
+                            wireLength: all.wireLength[i], fragmentID: all.fragmentID[i])
             }
             steps.append(step)
         }
@@ -31,7 +42,8 @@ struct FlowAssemblerStepTests {
 
     static let configuration = FlowConfiguration(idleTimeout: 1, burstGap: 0.05)
 
-    @Test("submit, then collect the step before: the same flows and burst starts as add", arguments: [1, 2, 3])
+    @Test("submit with keys worked out ahead, then collect the step before: the same flows and burst starts as add",
+          arguments: [1, 2, 3])
     func pipelined(shards: Int) {
         let steps = Self.steps()
         let reference = FlowAssembler(configuration: Self.configuration, shards: shards, threads: false)
@@ -44,7 +56,7 @@ struct FlowAssemblerStepTests {
         var actual: [FlowBatch] = [], actualStarts: [[BurstStart]] = []
         var pending: FlowAssembler.Step?
         for step in steps {
-            let submitted = threaded.submit([step], shardIndices: [threaded.shardIndices(for: step)])
+            let submitted = threaded.submit([step], keys: [threaded.keys(for: step)])
             if let pending {
                 let (flows, starts) = threaded.collect(pending)
                 actual.append(flows)
