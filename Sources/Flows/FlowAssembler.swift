@@ -146,7 +146,7 @@ public final class FlowAssembler {
     }
 
     /// Hands `batches` (in capture order, after every batch submitted before) to the shards and returns
-    /// at once: each shard works through its steps on its own serial queue, so a shard that finishes a
+    /// at once: each shard works through its steps on its own thread, so a shard that finishes a
     /// step early goes on with the next one instead of waiting at a barrier for the other. Collect every
     /// step, in order, with ``collect(_:)``; ``finish()`` and the counts wait for the steps submitted.
     public func submit(_ batches: [PacketBatch], shardIndices: [[UInt8]]) -> Step {
@@ -159,7 +159,7 @@ public final class FlowAssembler {
         // Packets are in capture order within each batch, so the step's clock is the latest of them all.
         let stepEnd = batches.reduce(Int64.min) { max($0, $1.timestamp.max() ?? .min) }
         let step = Step(shards: tables.count)
-        nonisolated(unsafe) let tables = self.tables  // invariant: shard i's queue touches tables[i] only
+        nonisolated(unsafe) let tables = self.tables  // invariant: shard i's thread touches tables[i] only
         for shard in tables.indices {
             let work: @Sendable () -> Void = {
                 let table = tables[shard]

@@ -62,11 +62,6 @@ final class FlowTable {
         var srcFirst: Bool { indexAndOrientation & Self.srcFirstBit != 0 }
     }
 
-    /// Adds the packets of `batch` whose shard is `shard`, in order.
-    func add(_ batch: PacketBatch, shardOf: [UInt8], shard: UInt8) {
-        add(batch, keys: FlowAssembler.PacketKeys(shards: shardOf, hashes: [], srcFirst: []), shard: shard)
-    }
-
     /// Adds the packets of `batch` whose shard is `shard`, in order; `keys` may carry their hashes and
     /// orientations already (``FlowAssembler/keys(for:)``), else they are worked out here.
     func add(_ batch: PacketBatch, keys: FlowAssembler.PacketKeys, shard: UInt8) {
