@@ -52,7 +52,6 @@ final class StepDecoder: Sendable {
         nonisolated(unsafe) let output = results  // invariant: task i writes output[i] only
         let work: @Sendable (Int) -> Void = { [self] i in
             var item = Decoded()
-            item.batch.reserveCapacity(chunks[i].recordCount)
             item.dns = readDNS ? [] : nil
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
                              filteredOut: &item.filteredOut, dns: &item.dns)

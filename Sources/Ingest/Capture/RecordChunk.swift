@@ -89,11 +89,32 @@ public struct RecordChunk: Sendable {
         with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
         counters: inout DecodeCounters, filteredOut: inout UInt64, dns: inout [DNSAnswer]?
     ) {
+        // An empty batch gets the records written straight into its columns (a chunk never holds more
+        // packets than records); else they are staged and appended.
+        if batch.isEmpty && recordCount > 0 {
+            batch = PacketBatch.filling(capacity: recordCount) { staging in
+                decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: nil, counters: &counters,
+                              filteredOut: &filteredOut, dns: &dns)
+            }
+        } else {
+            var staging = PacketStaging()
+            decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: &batch, counters: &counters,
+                          filteredOut: &filteredOut, dns: &dns)
+            staging.flush(into: &batch)
+        }
+    }
+
+    /// The decoding loop: a full `staging` is flushed into `batch` (given for an owned stage only).
+    @inline(__always)
+    private func decodeRecords(
+        with decoder: PacketDecoder, filter: PacketFilter?, into staging: inout PacketStaging,
+        flushingInto batch: UnsafeMutablePointer<PacketBatch>?, counters: inout DecodeCounters,
+        filteredOut: inout UInt64, dns: inout [DNSAnswer]?
+    ) {
         let bytes = self.bytes
         let header = self.header
         var offset = 0
         let end = bytes.count
-        var staging = PacketStaging()
         while offset &+ PcapFileHeader.recordHeaderSize <= end {
             let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: offset)
             let dataStart = offset &+ PcapFileHeader.recordHeaderSize
@@ -106,11 +127,11 @@ public struct RecordChunk: Sendable {
                 continue
             }
             let timestamp = header.timestamp(seconds: seconds, fraction: fraction)
-            if staging.isFull { staging.flush(into: &batch) }
+            // A stage over a batch's columns has room for recordCount packets: it is never full here.
+            if staging.isFull, let batch { staging.flush(into: &batch.pointee) }
             decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &staging,
                            counters: &counters, dns: &dns)
         }
-        staging.flush(into: &batch)
     }
 
     /// The timestamp of the first record, if any.
