@@ -114,6 +114,14 @@ public struct FlowBatchBuilder: ~Copyable {
         return batch
     }
 
+    /// The flows written at positions `0..<count` (below ``capacity``) with ``write(at:_:)`` or its
+    /// field-by-field form, as a batch: for builders filled by position, whose ``count`` stays 0.
+    public consuming func build(written count: Int) -> FlowBatch {
+        precondition(count >= 0 && count <= capacity, "FlowBatchBuilder holds \(capacity) positions, not \(count)")
+        _count = count
+        return build()
+    }
+
     /// The flows written at the positions `kept` marks (with ``write(at:src:dst:srcPort:dstPort:proto:flags:firstSeen:lastSeen:packetsOut:bytesOut:packetsIn:bytesIn:tcpFlagsOut:tcpFlagsIn:endReason:)``),
     /// in position order; `kept` has ``capacity`` entries. Each column is compacted in place (one
     /// sequential pass), then copied out as ``build()`` does.

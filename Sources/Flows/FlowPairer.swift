@@ -1,5 +1,4 @@
 public import FlowModel
-internal import Dispatch
 
 /// How ``FlowPairer`` matches the two directions of a connection.
 public struct FlowPairingConfiguration: Sendable, Hashable {
@@ -77,7 +76,7 @@ public final class FlowPairer {
         // Connection hashes (0 for a record holding both directions: it passes through) and shards, in pieces
         // side by side.
         let pieces = shardCount == 1 || n < 4096 ? 1 : shardCount
-        Self.forEach(pieces) { piece in
+        forEachSideBySide(pieces) { piece in
             for i in (n * piece / pieces)..<(n * (piece + 1) / pieces) {
                 let hash = batch.packetsIn[i] != 0 || batch.bytesIn[i] != 0 ? 0 : PairingShard.hash(batch, i)
                 hashOutput[i] = hash
@@ -88,7 +87,7 @@ public final class FlowPairer {
         nonisolated(unsafe) let out = FlowBatchBuilder(capacity: n)  // invariant: disjoint positions per shard
         nonisolated(unsafe) let shards = self.shards  // invariant: worker `shard` touches shards[shard] only
         let base = arrivals, tolerance = configuration.toleranceNs
-        Self.forEach(shardCount) { shard in
+        forEachSideBySide(shardCount) { shard in
             shards[shard].add(batch, hashes: UnsafeBufferPointer(hashOutput), shardOf: UnsafeBufferPointer(shardOutput),
                               shard: UInt8(shard), arrivalBase: base, tolerance: tolerance, into: out, kept: keptOutput)
         }
@@ -103,11 +102,6 @@ public final class FlowPairer {
             flows.append(contentsOf: sweep(before: watermark &- hold))
         }
         return flows
-    }
-
-    /// Runs `work` for 0..<count, side by side when count > 1.
-    private static func forEach(_ count: Int, _ work: @Sendable (Int) -> Void) {
-        if count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: work) }
     }
 
     /// Emits every waiting record (end of input), in arrival order.

@@ -1,5 +1,4 @@
 import FlowModel
-internal import Dispatch
 
 extension FlowTable {
     /// Moves the flow in `e` to ``finished`` with `reason`; the slot keeps its key (the caller either
@@ -62,23 +61,30 @@ extension FlowTable {
     /// timeout end as such (as a sweep would end them now), the rest as still open at the end of the input.
     ///
     /// On a short capture every flow leaves here at once, so the slots are split into `pieces` ranges
-    /// exported side by side, each into plain columns of known size (not 17 array appends per flow); the
-    /// flows come out in slot order whatever the number of pieces.
+    /// exported side by side into one set of plain columns: the pieces first count their live slots, then
+    /// each writes its flows at its own offset, so the columns are copied out once (appending the pieces'
+    /// batches to each other copied all of them again, into fresh pages, on one core). The flows come out
+    /// in slot order whatever the number of pieces.
     func finish(pieces: Int = 1) {
         nonisolated(unsafe) let s = slots  // piece p writes the control bytes of its own slot range only
         let now = self.now, configuration = self.configuration
         let count = max(1, min(pieces, s.capacity >> 12))
-        let parts = UnsafeMutableBufferPointer<FlowBatch>.allocate(capacity: count)
-        parts.initialize(repeating: FlowBatch())
-        defer { parts.deinitialize(); parts.deallocate() }
-        nonisolated(unsafe) let output = parts  // invariant: piece p writes output[p] and its own slots only
-        nonisolated(unsafe) let table = self  // the pieces only read entries (record(of:) reads, never writes)
-        let export: @Sendable (Int) -> Void = { piece in
-            let range = (s.capacity * piece / count)..<(s.capacity * (piece + 1) / count)
+        let offsets = UnsafeMutableBufferPointer<Int>.allocate(capacity: count + 1)
+        offsets.initialize(repeating: 0)
+        defer { offsets.deallocate() }
+        nonisolated(unsafe) let starts = offsets  // invariant: piece p writes starts[p + 1] only, then all read
+        let range: @Sendable (Int) -> Range<Int> = { (s.capacity * $0 / count)..<(s.capacity * ($0 + 1) / count) }
+        forEachSideBySide(count) { piece in
             var live = 0
-            for slot in range where s.isLive(slot) { live &+= 1 }
-            var out = FlowBatchBuilder(capacity: live)
-            for slot in range where s.isLive(slot) {
+            for slot in range(piece) where s.isLive(slot) { live &+= 1 }
+            starts[piece + 1] = live
+        }
+        for piece in 0..<count { offsets[piece + 1] += offsets[piece] }
+        nonisolated(unsafe) let out = FlowBatchBuilder(capacity: offsets[count])  // invariant: disjoint positions per piece
+        nonisolated(unsafe) let table = self  // the pieces only read entries (record(of:) reads, never writes)
+        forEachSideBySide(count) { piece in
+            var position = starts[piece]
+            for slot in range(piece) where s.isLive(slot) {
                 let e = s.entries + slot
                 let status = e.pointee.status
                 let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
@@ -90,16 +96,14 @@ extension FlowTable {
                 } else {
                     reason = .endOfInput
                 }
-                out.append(table.record(of: e, reason: reason))
+                out.write(at: position, table.record(of: e, reason: reason))
+                position &+= 1
                 s.control[slot] = 1
             }
-            output[piece] = out.build()
         }
-        if count == 1 { export(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: export) }
         liveCount = 0
-        for part in parts {
-            if finished.isEmpty { finished = part } else { finished.append(contentsOf: part) }
-        }
+        let flows = out.build(written: offsets[count])
+        if finished.isEmpty { finished = flows } else { finished.append(contentsOf: flows) }
         fragments.removeAll()
     }
 

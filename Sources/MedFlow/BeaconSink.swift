@@ -59,6 +59,14 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
         }
     }
 
+    /// Two with intra-flow tracking: the detector (part 0) and the burst tracker (part 1) share nothing.
+    public var sideBySideParts: Int { bursts == nil ? 1 : 2 }
+
+    /// Part 0 adds the flows to the detector, part 1 their counts to the burst tracks.
+    public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) {
+        if part == 0 { detector.consume(flows) } else { bursts?.addTotals(of: flows) }
+    }
+
     /// The burst tracker's quiet gap, or `.max` without intra-flow tracking (no burst starts wanted).
     public var burstGap: Int64 { bursts?.quietGap ?? .max }
 

@@ -13,11 +13,23 @@ public protocol FlowSink: AnyObject {
     /// its lines within a step do not depend on the flow shards). Sinks whose results do not depend on
     /// the order within a batch say no (the default), and a run with only such sinks skips the sort.
     var wantsFirstSeenOrder: Bool { get }
+    /// Into how many independent parts the sink splits a large batch (the end-of-input flush) for
+    /// ``consume(_:part:)``, so that a sink with two unrelated detectors inside is not the one task the
+    /// other cores wait for. 1 (the default): the batch goes to ``consume(_:)`` whole.
+    var sideBySideParts: Int { get }
+    /// Takes part `part` (`0..<sideBySideParts`) of the work of ``consume(_:)`` for `flows`. Every part is
+    /// called once, possibly at the same time as the other parts; together they do what ``consume(_:)``
+    /// does.
+    func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError)
 }
 
 extension FlowSink {
     /// No: the sink's results do not depend on the order of flows within a batch.
     public var wantsFirstSeenOrder: Bool { false }
+    /// One part: the whole batch.
+    public var sideBySideParts: Int { 1 }
+    /// The whole of ``consume(_:)`` (the one part).
+    public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) { try consume(flows) }
 }
 
 /// Writes every flow to one file as NDJSON or CSV, compressed as asked.

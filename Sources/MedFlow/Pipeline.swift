@@ -263,22 +263,28 @@ public final class Pipeline {
     }
 
     /// Delivers the end-of-input flush (on a short capture, every flow at once) to each sink on its own
-    /// task: nothing else runs then, and the sinks share no state, so they work side by side instead of one
-    /// after another on one core. Each sink still sees its batches one at a time and in order.
+    /// task, and each part of a sink that splits its work (``FlowSink/sideBySideParts``) on a task of its
+    /// own: nothing else runs then, and the sinks share no state, so they work side by side instead of one
+    /// after another on one core. The tasks start in sink order, so the beacon sink's two long parts
+    /// begin first and the shorter sinks fill in beside them. Each sink still sees its batches in order.
     func deliverSideBySide(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
-        guard sinks.count > 1, options.workers > 1, flows.count >= options.sideBySideFlushFlows else {
+        let tasks = sinks.flatMap { sink in (0..<max(1, sink.sideBySideParts)).map { (sink, $0) } }
+        guard tasks.count > 1, options.workers > 1, flows.count >= options.sideBySideFlushFlows else {
             return try deliver(flows, to: sinks, report: &report)
         }
         tally(flows, report: &report)
         let start = DispatchTime.now()
         defer { report.sinkSeconds += seconds(since: start) }
-        let errors = UnsafeMutableBufferPointer<AnalysisError?>.allocate(capacity: sinks.count)
+        let errors = UnsafeMutableBufferPointer<AnalysisError?>.allocate(capacity: tasks.count)
         errors.initialize(repeating: nil)
         defer { errors.deinitialize(); errors.deallocate() }
         nonisolated(unsafe) let output = errors  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let targets = sinks  // invariant: task i touches targets[i] only
+        nonisolated(unsafe) let targets = tasks  // invariant: task i runs part targets[i].1 of its sink only
         DispatchQueue.concurrentPerform(iterations: targets.count) { i in
-            do throws(AnalysisError) { try targets[i].consume(flows) } catch { output[i] = error }
+            let (sink, part) = targets[i]
+            do throws(AnalysisError) {
+                if sink.sideBySideParts > 1 { try sink.consume(flows, part: part) } else { try sink.consume(flows) }
+            } catch { output[i] = error }
         }
         if let error = errors.lazy.compactMap({ $0 }).first { throw error }
     }
