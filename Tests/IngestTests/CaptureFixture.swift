@@ -86,6 +86,16 @@ enum CaptureFixture {
         return url.path
     }
 
+    /// The packets of one chunk, decoded.
+    static func decode(_ chunk: RecordChunk) -> [Packet] {
+        var batch = PacketBatch()
+        var counters = DecodeCounters()
+        var filtered: UInt64 = 0
+        chunk.decode(with: PacketDecoder(linkType: chunk.header.linkType), filter: nil, into: &batch,
+                     counters: &counters, filteredOut: &filtered)
+        return (0..<batch.count).map { batch[$0] }
+    }
+
     /// Every packet a reader yields, decoded, with the totals.
     static func readAll(_ reader: any CaptureReader, targetBytes: Int = 1 << 20) throws(ParseError) -> ([Packet], DecodeCounters) {
         let decoder = PacketDecoder(linkType: reader.linkType)

@@ -19,7 +19,7 @@ import Testing
         let bytes = CaptureFixture.pcap(Self.records, bigEndian: bigEndian, nanoseconds: nanoseconds)
         let path = try CaptureFixture.write(bytes, name: "variant.pcap")
         let reader = try CaptureFile.open(path: path)
-        #expect(reader is MappedPcapReader)
+        #expect(reader is StreamPcapReader)
         let (packets, counters) = try CaptureFixture.readAll(reader)
         #expect(packets.count == Self.records.count)
         #expect(packets.map(\.timestamp) == Self.records.map(\.time))
@@ -98,6 +98,28 @@ import Testing
         let bytes = CaptureFixture.pcap(Self.records, bigEndian: true, nanoseconds: true)
         let reader = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: readSize))
         let (packets, _) = try CaptureFixture.readAll(reader, targetBytes: targetBytes)
+        #expect(packets == (try Self.reference().0) && reader.warnings.isEmpty)
+    }
+
+    /// A chunk's buffer goes back to the reader's pool only when the chunk is released, and the next chunk
+    /// of the same size reuses it: chunks held at once never share memory, and the packets decoded from
+    /// recycled buffers are the file's.
+    @Test func chunkBuffersAreReusedOnlyOnceReleased() throws {
+        let bytes = CaptureFixture.pcap(Self.records)
+        let reader = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 1 << 20))
+        let targetBytes = 200
+        let first = try #require(try reader.nextChunk(targetBytes: targetBytes))
+        let second = try #require(try reader.nextChunk(targetBytes: targetBytes))
+        #expect(first.storage.base != second.storage.base)
+        let freed = second.storage.base
+        var packets: [Packet] = []
+        for chunk in [first, second] { packets += CaptureFixture.decode(chunk) }
+        _ = consume second
+        let third = try #require(try reader.nextChunk(targetBytes: targetBytes))
+        #expect(third.storage.base == freed)
+        #expect(third.storage.base != first.storage.base)
+        packets += CaptureFixture.decode(third)
+        while let chunk = try reader.nextChunk(targetBytes: targetBytes) { packets += CaptureFixture.decode(chunk) }
         #expect(packets == (try Self.reference().0) && reader.warnings.isEmpty)
     }
 

@@ -1,6 +1,9 @@
 /// Reads a classic pcap file through `mmap`: no copy, no per-packet library call.
 ///
 /// Chunks are record-aligned slices of the mapping, so several workers can decode one file at once.
+/// ``CaptureFile/open(path:)`` reads plain files with ``StreamPcapReader`` instead (cheaper than faulting
+/// in fresh pages, see there); this reader sees the whole file at once, which makes it the reference the
+/// streaming reader's resynchronisation over damaged data is tested and fuzzed against.
 public final class MappedPcapReader: CaptureReader {
     /// The parsed file header.
     public let header: PcapFileHeader

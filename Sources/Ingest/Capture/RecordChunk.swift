@@ -8,7 +8,16 @@ public final class ChunkStorage: @unchecked Sendable {
     let count: Int
     private let release: Release
 
-    enum Release { case unmap, free, none }
+    enum Release {
+        /// Unmap the file mapping.
+        case unmap
+        /// Free the heap buffer.
+        case free
+        /// Hand the buffer back to its pool.
+        case recycle(ChunkBufferPool)
+        /// Nothing to do.
+        case none
+    }
 
     init(base: UnsafeMutableRawPointer?, count: Int, release: Release) {
         self.base = base
@@ -29,7 +38,7 @@ public final class ChunkStorage: @unchecked Sendable {
     /// private and read-only: a later read of those bytes faults them in again from the page cache, so
     /// this never changes what is read. No effect on heap storage.
     func releasePages(_ range: Range<Int>) {
-        guard release == .unmap, let base else { return }
+        guard case .unmap = release, let base else { return }
         releaseMappedPages(base, range)
     }
 
@@ -37,6 +46,7 @@ public final class ChunkStorage: @unchecked Sendable {
         switch release {
         case .unmap: if let base { unmapFile(base, count) }
         case .free: base?.deallocate()
+        case .recycle(let pool): if let base { pool.recycle(base) }
         case .none: break
         }
     }
@@ -44,8 +54,8 @@ public final class ChunkStorage: @unchecked Sendable {
 
 /// A run of whole classic-pcap records in memory, the unit of parallel decoding.
 ///
-/// Every capture reader produces these: the mapped-file reader points into the mapping, the streaming
-/// reader into decompressed buffers, the libpcap reader into records it rewrote in native byte order with
+/// Every capture reader produces these: the streaming reader points into its pooled buffers (read from
+/// a file or decompressed), the mapped-file reader into the mapping, the libpcap reader into records it rewrote in native byte order with
 /// nanosecond timestamps. So one loop decodes every input.
 public struct RecordChunk: Sendable {
     /// The memory the records live in.

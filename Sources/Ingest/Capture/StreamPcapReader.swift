@@ -1,5 +1,7 @@
-/// Reads a classic pcap file from a ``ByteStream`` (a decompressing one, typically) into heap chunks of
-/// whole records, never holding more than one chunk and a partial record at a time.
+/// Reads a classic pcap file from a ``ByteStream`` (a file read with `read(2)`, or a decompressing stream)
+/// into heap chunks of whole records, never holding more than one chunk and a partial record at a time
+/// beyond the chunks not yet decoded. Chunk buffers come from a pool (``ChunkBufferPool``) and go back to
+/// it once their chunk is released.
 public final class StreamPcapReader: CaptureReader {
     /// The parsed file header.
     public let header: PcapFileHeader
@@ -15,6 +17,8 @@ public final class StreamPcapReader: CaptureReader {
     private var pendingSkip: (offset: Int, bytes: Int, reason: String)?
     /// Non-fatal problems found so far.
     public private(set) var warnings: [ParseError] = []
+    /// Buffers of `targetBytes` for the chunks, reused once their packets are decoded.
+    private var pool: ChunkBufferPool?
 
     /// Reads the file header from `stream`.
     ///
@@ -39,7 +43,13 @@ public final class StreamPcapReader: CaptureReader {
         while true {
             if ended && leftover.isEmpty { return nil }
             capacity = max(capacity, leftover.count + PcapFileHeader.recordHeaderSize)
-            let storage = ChunkStorage.allocate(capacity)
+            let storage: ChunkStorage
+            if capacity == targetBytes {
+                if pool?.bufferBytes != capacity { pool = ChunkBufferPool(bufferBytes: capacity) }
+                storage = pool!.storage()
+            } else {
+                storage = .allocate(capacity)  // a record larger than the chunk size
+            }
             let buffer = UnsafeMutableRawBufferPointer(start: storage.base, count: capacity)
             leftover.withUnsafeBytes { buffer.copyMemory(from: $0) }
             var filled = leftover.count
