@@ -70,6 +70,10 @@ public final class FlowAssembler {
         var hashes: [UInt64]
         /// Whether each packet's source is its key's endpoint A.
         var srcFirst: [Bool]
+        /// The earliest packet time of the batch (`.max` for none, or when not worked out).
+        public var earliest: Int64 = .max
+        /// The latest packet time of the batch (`.min` for none, or when not worked out).
+        public var latest: Int64 = .min
 
         /// No packets.
         public init() { self.init(shards: [], hashes: [], srcFirst: []) }
@@ -81,13 +85,18 @@ public final class FlowAssembler {
         }
     }
 
-    /// ``PacketKeys`` of every packet of `batch`. Pure: decoding workers call it concurrently.
+    /// ``PacketKeys`` of every packet of `batch`, with its time range (so the pipeline and ``submit(_:keys:)``
+    /// need no more passes over the timestamps). Pure: decoding workers call it concurrently.
     public func keys(for batch: PacketBatch) -> PacketKeys {
         var hashes = [UInt64](repeating: 0, count: batch.count)
         var srcFirst = [Bool](repeating: false, count: batch.count)
+        var earliest = Int64.max, latest = Int64.min
         hashes.withUnsafeMutableBufferPointer { hashes in
             srcFirst.withUnsafeMutableBufferPointer { srcFirst in
                 for i in 0..<batch.count {
+                    let time = batch.timestamp[i]
+                    earliest = min(earliest, time)
+                    latest = max(latest, time)
                     let flags = PacketBatch.Flags(rawValue: batch.flags[i])
                     guard !flags.contains(.fragment) else { continue }
                     let key = CanonicalKey(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i],
@@ -98,7 +107,10 @@ public final class FlowAssembler {
                 }
             }
         }
-        return PacketKeys(shards: shardIndices(for: batch), hashes: hashes, srcFirst: srcFirst)
+        var keys = PacketKeys(shards: shardIndices(for: batch), hashes: hashes, srcFirst: srcFirst)
+        keys.earliest = earliest
+        keys.latest = latest
+        return keys
     }
 
     /// The shard of every packet of `batch`. Pure: decoding workers call it concurrently.
@@ -156,8 +168,10 @@ public final class FlowAssembler {
     /// As ``submit(_:shardIndices:)``, with each batch's ``keys(for:)`` worked out already.
     public func submit(_ batches: [PacketBatch], keys: [PacketKeys]) -> Step {
         precondition(batches.count == keys.count)
-        // Packets are in capture order within each batch, so the step's clock is the latest of them all.
-        let stepEnd = batches.reduce(Int64.min) { max($0, $1.timestamp.max() ?? .min) }
+        // The step's clock is the latest packet time of them all (from the keys where they hold it).
+        let stepEnd = zip(batches, keys).reduce(Int64.min) { end, step in
+            max(end, step.1.latest > .min ? step.1.latest : step.0.timestamp.max() ?? .min)
+        }
         let step = Step(shards: tables.count)
         nonisolated(unsafe) let tables = self.tables  // invariant: shard i's thread touches tables[i] only
         for shard in tables.indices {

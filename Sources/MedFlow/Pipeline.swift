@@ -235,8 +235,10 @@ public final class Pipeline {
                 input.wireBytes += result.counters.wireBytes
                 report.decode.merge(result.counters)
                 report.filteredOut += result.filteredOut
-                if let first = result.batch.timestamp.min() { input.firstSeen = min(input.firstSeen ?? first, first) }
-                if let last = result.batch.timestamp.max() { input.lastSeen = max(input.lastSeen ?? last, last) }
+                if result.keys.earliest <= result.keys.latest {  // the time range keys(for:) found
+                    input.firstSeen = min(input.firstSeen ?? result.keys.earliest, result.keys.earliest)
+                    input.lastSeen = max(input.lastSeen ?? result.keys.latest, result.keys.latest)
+                }
             }
             // DNS answers and burst starts reach the detectors before the flows that end in this step. The
             // shards take this step while the previous one's flows go to the sinks: a shard that is done

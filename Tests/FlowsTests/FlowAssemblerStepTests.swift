@@ -42,7 +42,7 @@ struct FlowAssemblerStepTests {
 
     static let configuration = FlowConfiguration(idleTimeout: 1, burstGap: 0.05)
 
-    @Test("submit with keys worked out ahead, then collect the step before: the same flows and burst starts as add",
+    @Test("submit with keys (and time ranges) worked out ahead, then collect the step before: the same flows and burst starts as add",
           arguments: [1, 2, 3])
     func pipelined(shards: Int) {
         let steps = Self.steps()
@@ -56,7 +56,9 @@ struct FlowAssemblerStepTests {
         var actual: [FlowBatch] = [], actualStarts: [[BurstStart]] = []
         var pending: FlowAssembler.Step?
         for step in steps {
-            let submitted = threaded.submit([step], keys: [threaded.keys(for: step)])
+            let keys = threaded.keys(for: step)
+            #expect(keys.earliest == step.timestamp.min() ?? .max && keys.latest == step.timestamp.max() ?? .min)
+            let submitted = threaded.submit([step], keys: [keys])
             if let pending {
                 let (flows, starts) = threaded.collect(pending)
                 actual.append(flows)
