@@ -37,18 +37,27 @@ extension FlowTable {
             endReason: reason)
     }
 
+    /// Why the flow in `e` has ended by `now`, or `nil` while it goes on: a closed TCP connection once its
+    /// linger is over (at once with `closedEndsNow`, at the end of the input), any other flow once idle
+    /// past its timeout. The one rule for ``sweep()`` and ``finish(pieces:)``.
+    @inline(__always)
+    static func endReason(_ e: UnsafeMutablePointer<FlowEntry>, now: Int64, configuration: FlowConfiguration,
+                          closedEndsNow: Bool) -> FlowRecord.EndReason? {
+        let status = e.pointee.status
+        let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
+        let idle = now &- e.pointee.last
+        if isTCP && FlowStatus.isClosed(status) {
+            return closedEndsNow || idle > configuration.tcpCloseLinger ? FlowStatus.closeReason(status) : nil
+        }
+        return idle > (isTCP ? configuration.tcpIdleTimeout : configuration.idleTimeout) ? .idle : nil
+    }
+
     /// Exports and deletes every flow that has ended by the shard's current time.
     func sweep() {
         let s = slots
         for slot in 0..<s.capacity where s.isLive(slot) {
-            let e = s.entries + slot
-            let status = e.pointee.status
-            let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
-            let idle = now &- e.pointee.last
-            if isTCP && FlowStatus.isClosed(status) {
-                if idle > configuration.tcpCloseLinger { remove(slot, reason: FlowStatus.closeReason(status)) }
-            } else if idle > (isTCP ? configuration.tcpIdleTimeout : configuration.idleTimeout) {
-                remove(slot, reason: .idle)
+            if let reason = Self.endReason(s.entries + slot, now: now, configuration: configuration, closedEndsNow: false) {
+                remove(slot, reason: reason)
             }
         }
         let horizon = now &- configuration.idleTimeout
@@ -86,17 +95,8 @@ extension FlowTable {
             var position = starts[piece]
             for slot in range(piece) where s.isLive(slot) {
                 let e = s.entries + slot
-                let status = e.pointee.status
-                let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
-                let reason: FlowRecord.EndReason
-                if isTCP && FlowStatus.isClosed(status) {
-                    reason = FlowStatus.closeReason(status)
-                } else if now &- e.pointee.last > (isTCP ? configuration.tcpIdleTimeout : configuration.idleTimeout) {
-                    reason = .idle
-                } else {
-                    reason = .endOfInput
-                }
-                out.write(at: position, table.record(of: e, reason: reason))
+                let reason = FlowTable.endReason(e, now: now, configuration: configuration, closedEndsNow: true)
+                out.write(at: position, table.record(of: e, reason: reason ?? .endOfInput))
                 position &+= 1
                 s.control[slot] = 1
             }

@@ -81,6 +81,7 @@ struct PipelineTotalsTests {
         let cut = totals.recordRanges[totals.recordRanges.count / 2].lowerBound
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medflow-rotated-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let early = directory.appendingPathComponent("z-early.pcap"), late = directory.appendingPathComponent("a-late.pcap")
         try (totals.header + data[24..<cut]).write(to: early)
         try (totals.header + data[cut...]).write(to: late)
