@@ -225,13 +225,16 @@ public final class Pipeline {
         ahead.start()
         var step = nextStep()
         while !step.chunks.isEmpty {
-            let chunks = step.chunks
+            let sizes = step.chunks.map { (records: $0.recordCount, bytes: $0.range.count) }
             let failure = step.failure  // the chunks read before it are decoded first
+            // Only the decoder holds the chunks now: their buffers go back to the reader's pool once decoded,
+            // so two steps' buffers are in use at a time (the one decoded, the one read), not three.
+            step = ChunkReadAhead.Step()
             let decoded = measure(&report.decodeSeconds) { decoding.wait() }
             let next = failure == nil ? nextStep() : ChunkReadAhead.Step()
-            for (chunk, result) in zip(chunks, decoded) {
-                input.records += UInt64(chunk.recordCount)
-                decodedBytes += UInt64(chunk.range.count)
+            for (size, result) in zip(sizes, decoded) {
+                input.records += UInt64(size.records)
+                decodedBytes += UInt64(size.bytes)
                 input.wireBytes += result.counters.wireBytes
                 report.decode.merge(result.counters)
                 report.filteredOut += result.filteredOut
