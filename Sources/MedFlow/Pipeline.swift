@@ -273,7 +273,11 @@ public final class Pipeline {
     /// after another on one core. The tasks start in sink order, so the beacon sink's two long parts
     /// begin first and the shorter sinks fill in beside them. Each sink still sees its batches in order.
     func deliverSideBySide(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
-        let tasks = sinks.flatMap { sink in (0..<max(1, sink.sideBySideParts)).map { (sink, $0) } }
+        // Each sink's part count is read here, before the tasks start: a part may change what it depends on.
+        let tasks = sinks.flatMap { sink in
+            let parts = max(1, sink.sideBySideParts)
+            return (0..<parts).map { (sink: sink, part: $0, parts: parts) }
+        }
         guard tasks.count > 1, options.workers > 1, flows.count >= options.sideBySideFlushFlows else {
             return try deliver(flows, to: sinks, report: &report)
         }
@@ -284,11 +288,11 @@ public final class Pipeline {
         errors.initialize(repeating: nil)
         defer { errors.deinitialize(); errors.deallocate() }
         nonisolated(unsafe) let output = errors  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let targets = tasks  // invariant: task i runs part targets[i].1 of its sink only
+        nonisolated(unsafe) let targets = tasks  // invariant: task i runs part targets[i].part of its sink only
         DispatchQueue.concurrentPerform(iterations: targets.count) { i in
-            let (sink, part) = targets[i]
+            let task = targets[i]
             do throws(AnalysisError) {
-                if sink.sideBySideParts > 1 { try sink.consume(flows, part: part) } else { try sink.consume(flows) }
+                if task.parts > 1 { try task.sink.consume(flows, part: task.part) } else { try task.sink.consume(flows) }
             } catch { output[i] = error }
         }
         if let error = errors.lazy.compactMap({ $0 }).first { throw error }

@@ -12,7 +12,7 @@ public enum CaptureFile {
     /// record headers of fresh pages stalled on each one (10 % of the run's samples), and handing the
     /// decoded pages back took an `madvise` per chunk; a `read(2)` into a buffer that is reused is one
     /// kernel copy (8 %) and leaves the bytes in the cache for the walk. Paired runs: −6 % CPU, for
-    /// about 50 MB more peak RSS (the buffers of the chunks in flight).
+    /// about 40 MB more peak RSS (the buffers of the chunks read and being decoded).
     ///
     /// - Parameter path: The capture file.
     /// - Returns: A reader positioned at the first record.
