@@ -11,9 +11,10 @@ extension FlowTable {
     @inline(__always)
     func record(of e: UnsafeMutablePointer<FlowEntry>, reason: FlowRecord.EndReason) -> FlowRecord {
         let f = e.pointee
+        let h = slots.highs(of: e)
         let initiatorIsB = f.status & FlowStatus.initiatorIsB != 0
-        let isLink = f.proto & 0x100 != 0
-        let proto = UInt8(truncatingIfNeeded: f.proto)
+        let isLink = f.status & FlowStatus.link != 0
+        let proto = f.proto
         var flags: FlowRecord.Flags = f.status & FlowStatus.continuation != 0 ? [.continuation] : []
         var srcPort = initiatorIsB ? f.bPort : f.aPort
         var dstPort = initiatorIsB ? f.aPort : f.bPort
@@ -23,14 +24,14 @@ extension FlowTable {
         } else if proto == TransportProtocol.icmp || proto == TransportProtocol.icmpv6 {
             srcPort = 0  // dstPort keeps type << 8 | code
         }
-        let a = IPAddress(high: f.aHigh, low: f.aLow)
-        let b = IPAddress(high: f.bHigh, low: f.bLow)
+        let a = IPAddress(high: h.a, low: f.aLow)
+        let b = IPAddress(high: h.b, low: f.bLow)
         return FlowRecord(
             src: initiatorIsB ? b : a, dst: initiatorIsB ? a : b, srcPort: srcPort, dstPort: dstPort,
             proto: isLink ? 0 : proto, flags: flags, firstSeen: f.first, lastSeen: f.last,
-            packetsOut: initiatorIsB ? f.packetsBA : f.packetsAB,
+            packetsOut: UInt64(initiatorIsB ? f.packetsBA : f.packetsAB),
             bytesOut: initiatorIsB ? f.bytesBA : f.bytesAB,
-            packetsIn: initiatorIsB ? f.packetsAB : f.packetsBA,
+            packetsIn: UInt64(initiatorIsB ? f.packetsAB : f.packetsBA),
             bytesIn: initiatorIsB ? f.bytesAB : f.bytesBA,
             tcpFlagsOut: initiatorIsB ? f.flagsBA : f.flagsAB,
             tcpFlagsIn: initiatorIsB ? f.flagsAB : f.flagsBA,
@@ -44,7 +45,7 @@ extension FlowTable {
     static func endReason(_ e: UnsafeMutablePointer<FlowEntry>, now: Int64, configuration: FlowConfiguration,
                           closedEndsNow: Bool) -> FlowRecord.EndReason? {
         let status = e.pointee.status
-        let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
+        let isTCP = e.pointee.proto == TransportProtocol.tcp
         let idle = now &- e.pointee.last
         if isTCP && FlowStatus.isClosed(status) {
             return closedEndsNow || idle > configuration.tcpCloseLinger ? FlowStatus.closeReason(status) : nil
@@ -139,11 +140,12 @@ extension FlowTable {
         let fresh = FlowSlots(capacity: capacity)
         for slot in 0..<old.capacity where old.isLive(slot) {
             let e = old.entries[slot]
-            let hash = FlowHash.key(e.aHigh, e.aLow, e.bHigh, e.bLow, e.aPort, e.bPort, e.proto)
+            let hash = old.hash(ofSlot: slot)
             var target = Int(truncatingIfNeeded: hash) & fresh.mask
             while fresh.control[target] != 0 { target = (target &+ 1) & fresh.mask }
             fresh.control[target] = old.control[slot]
             fresh.entries[target] = e
+            if e.status & FlowStatus.wide != 0 { fresh.highs[target] = old.highs[slot] }
         }
         old.deallocate()
         slots = fresh
@@ -173,7 +175,7 @@ extension FlowTable {
         for slot in 0..<half where s.control[slot] == Self.unplaced {
             while true {
                 let e = s.entries[slot]
-                let hash = FlowHash.key(e.aHigh, e.aLow, e.bHigh, e.bLow, e.aPort, e.bPort, e.proto)
+                let hash = s.hash(ofSlot: slot)
                 var target = Int(truncatingIfNeeded: hash) & s.mask
                 while s.isLive(target) { target = (target &+ 1) & s.mask }
                 if target == slot {
@@ -182,11 +184,15 @@ extension FlowTable {
                 }
                 if s.control[target] == 0 {
                     s.entries[target] = e
+                    if e.status & FlowStatus.wide != 0 { s.highs[target] = s.highs[slot] }
                     s.control[target] = FlowSlots.tag(hash)
                     s.control[slot] = 0
                     break
                 }
                 // Another unplaced flow: it takes this slot and is placed in the next round.
+                if (e.status | s.entries[target].status) & FlowStatus.wide != 0 {
+                    (s.highs[slot], s.highs[target]) = (s.highs[target], s.highs[slot])
+                }
                 s.entries[slot] = s.entries[target]
                 s.entries[target] = e
                 s.control[target] = FlowSlots.tag(hash)

@@ -1,7 +1,7 @@
 import CPrefetch
 import FlowModel
 
-/// One shard's open flows: an open-addressing hash table with a control byte per slot and 96-byte entries.
+/// One shard's open flows: an open-addressing hash table with a control byte per slot and 64-byte entries.
 ///
 /// Keys are canonical (the lower of the two endpoints first), so both directions of a connection meet in
 /// one slot; the initiator is remembered per flow. Deleted slots become tombstones so a sweep can delete
@@ -41,9 +41,15 @@ final class FlowTable {
     /// How many packets ahead the second pass prefetches.
     private static let prefetchDistance = 8
 
-    init(configuration: FlowConfiguration, maximumFlows: Int = 0, initialCapacity: Int = 1 << 12) {
+    /// A flow piece ends (as at the active timeout) once a direction has this many packets: the entry's
+    /// counts are 32-bit. Tests lower it.
+    let piecePacketLimit: UInt32
+
+    init(configuration: FlowConfiguration, maximumFlows: Int = 0, initialCapacity: Int = 1 << 12,
+         piecePacketLimit: UInt32 = .max) {
         self.configuration = configuration
         self.maximumFlows = maximumFlows
+        self.piecePacketLimit = piecePacketLimit
         burstGap = configuration.burstGap > 0 ? configuration.burstGap : .max
         slots = FlowSlots(capacity: max(16, initialCapacity.nextPowerOfTwo))
     }
@@ -132,7 +138,8 @@ final class FlowTable {
 
     @inline(__always)
     private func add(_ key: CanonicalKey, timestamp ts: Int64, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
-        let proto = key.proto
+        let proto = UInt8(truncatingIfNeeded: key.proto)
+        let keyBits = FlowStatus.keyBits(aHigh: key.aHigh, bHigh: key.bHigh, proto: key.proto)
         let tag = FlowSlots.tag(hash)
         let s = slots
         var slot = Int(truncatingIfNeeded: hash) & s.mask
@@ -142,9 +149,10 @@ final class FlowTable {
             if control == 0 { break }
             if control == tag {
                 let e = s.entries + slot
-                if e.pointee.aLow == key.aLow && e.pointee.bLow == key.bLow && e.pointee.aHigh == key.aHigh
-                    && e.pointee.bHigh == key.bHigh && e.pointee.aPort == key.aPort && e.pointee.bPort == key.bPort
-                    && e.pointee.proto == proto {
+                if e.pointee.aLow == key.aLow && e.pointee.bLow == key.bLow && e.pointee.aPort == key.aPort
+                    && e.pointee.bPort == key.bPort && e.pointee.proto == proto
+                    && e.pointee.status & FlowStatus.keyBits == keyBits
+                    && (keyBits & FlowStatus.wide == 0 || (s.highs[slot].a == key.aHigh && s.highs[slot].b == key.bHigh)) {
                     update(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length)
                     return
                 }
@@ -158,8 +166,10 @@ final class FlowTable {
         liveCount += 1
         s.control[slot] = tag
         let e = s.entries + slot
-        e.pointee.aHigh = key.aHigh; e.pointee.aLow = key.aLow; e.pointee.bHigh = key.bHigh; e.pointee.bLow = key.bLow
+        e.pointee.aLow = key.aLow; e.pointee.bLow = key.bLow
         e.pointee.aPort = key.aPort; e.pointee.bPort = key.bPort; e.pointee.proto = proto
+        e.pointee.status = keyBits  // start() keeps them
+        if keyBits & FlowStatus.wide != 0 { s.highs[slot] = FlowHighs(a: key.aHigh, b: key.bHigh) }
         start(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length, status: 0)
         if burstGap != .max { noteBurst(e, timestamp: ts) }
         if usedCount * 8 > s.capacity * 7 { rebuild() }
@@ -168,11 +178,12 @@ final class FlowTable {
     /// Notes a burst start in `e`'s 5-tuple (TCP and UDP only).
     @inline(never)
     private func noteBurst(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64) {
-        let proto = e.pointee.proto
-        guard proto == UInt16(TransportProtocol.tcp) || proto == UInt16(TransportProtocol.udp) else { return }
+        let proto = e.pointee.proto  // 0 for link-layer flows
+        guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp else { return }
+        let h = slots.highs(of: e)
         burstStarts.append(BurstStart(
-            a: IPAddress(high: e.pointee.aHigh, low: e.pointee.aLow), b: IPAddress(high: e.pointee.bHigh, low: e.pointee.bLow),
-            aPort: e.pointee.aPort, bPort: e.pointee.bPort, proto: UInt8(truncatingIfNeeded: proto),
+            a: IPAddress(high: h.a, low: e.pointee.aLow), b: IPAddress(high: h.b, low: e.pointee.bLow),
+            aPort: e.pointee.aPort, bPort: e.pointee.bPort, proto: proto,
             initiatorIsB: e.pointee.status & FlowStatus.initiatorIsB != 0, timestamp: ts))
     }
 
@@ -186,11 +197,11 @@ final class FlowTable {
         var status = status
         if status & (FlowStatus.initiatorFixed | FlowStatus.continuation) == 0 {
             // The first packet's sender initiates, unless it is a SYN-ACK: then its receiver did.
-            let synAck = e.pointee.proto == UInt16(TransportProtocol.tcp)
+            let synAck = e.pointee.proto == TransportProtocol.tcp
                 && tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn | TCPFlags.ack
             status = (fromA != synAck) ? 0 : FlowStatus.initiatorIsB
         }
-        e.pointee.status = status
+        e.pointee.status = status | e.pointee.status & FlowStatus.keyBits
         accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
     }
 
@@ -200,7 +211,14 @@ final class FlowTable {
         // A burst starts after the quiet gap, whether the packet continues this flow or starts the next one.
         if ts &- e.pointee.last >= burstGap { noteBurst(e, timestamp: ts) }
         let status = e.pointee.status
-        let isTCP = e.pointee.proto == UInt16(TransportProtocol.tcp)
+        let isTCP = e.pointee.proto == TransportProtocol.tcp
+        if e.pointee.packetsAB >= piecePacketLimit || e.pointee.packetsBA >= piecePacketLimit {
+            // A 32-bit packet count is full: the piece ends as at the active timeout and the flow goes on.
+            export(e, reason: .active)
+            let kept = status & (FlowStatus.initiatorIsB | FlowStatus.initiatorFixed) | FlowStatus.continuation
+            start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
+            return
+        }
         if isTCP && FlowStatus.isClosed(status) {
             let synOnly = tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn
             if synOnly || ts &- e.pointee.last > configuration.tcpCloseLinger {
@@ -231,7 +249,7 @@ final class FlowTable {
         }
         if ts > e.pointee.last { e.pointee.last = ts }
         if ts < e.pointee.first { e.pointee.first = ts }
-        guard e.pointee.proto == UInt16(TransportProtocol.tcp), tcpFlags != 0 else { return }
+        guard e.pointee.proto == TransportProtocol.tcp, tcpFlags != 0 else { return }
         var status = e.pointee.status
         if tcpFlags & TCPFlags.rst != 0 { status |= FlowStatus.rst }
         if tcpFlags & TCPFlags.fin != 0 { status |= fromA ? FlowStatus.finAB : FlowStatus.finBA }

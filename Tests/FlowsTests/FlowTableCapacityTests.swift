@@ -151,3 +151,50 @@ import Testing
         }
     }
 }
+
+/// The 64-byte flow entry: 32-bit packet counts, and the IPv6 halves of keys kept apart.
+@Suite struct FlowEntryLayoutTests {
+    /// A direction whose packet count reaches the limit (2^32 − 1 in use, 5 here) ends the piece as the
+    /// active timeout does; the flow goes on in continuation pieces, and no packet is lost.
+    @Test func aFullPacketCountStartsAContinuationPiece() {
+        let table = FlowTable(configuration: FlowConfiguration(), piecePacketLimit: 5)
+        let a = IPAddress(v4: 0x0A00_0001), b = IPAddress(v4: 0x0A00_0002)
+        for i in 0..<12 {
+            table.add(timestamp: Int64(i) * 1_000_000, srcHigh: a.high, srcLow: a.low, dstHigh: b.high, dstLow: b.low,
+                      srcPort: 40_000, dstPort: 53, proto: UInt16(TransportProtocol.udp), tcpFlags: 0, length: 100)
+        }
+        table.advance(to: 11_000_000)  // the clock at the last packet (the assembler moves it every step)
+        table.finish()
+        let records = table.finished.records
+        #expect(records.map(\.packetsOut) == [5, 5, 2])
+        #expect(records.map(\.endReason) == [.active, .active, .endOfInput])
+        #expect(records.map { $0.flags.contains(.continuation) } == [false, true, true])
+        #expect(records.allSatisfy { $0.src == a && $0.dst == b && $0.bytesOut == $0.packetsOut * 100 })
+    }
+
+    /// IPv6 flows whose addresses differ only in their high halves are different flows, across growth of
+    /// the table (the halves move with their entries), and come out with their full addresses.
+    @Test func ipv6KeysDifferingInTheirHighHalvesStayApart() {
+        let table = FlowTable(configuration: FlowConfiguration(), initialCapacity: 16)
+        let server = IPAddress(high: 0x2001_0db8_0000_0001, low: 1)
+        var expected: [IPAddress] = []
+        for k in 0..<3_000 {
+            // The same low half for every client: only the high half tells them apart.
+            let client = IPAddress(high: 0x2001_0db8_0000_1000 &+ UInt64(k), low: 7)
+            expected.append(client)
+            for i in 0..<2 {
+                table.add(timestamp: Int64(k * 2 + i) * 1_000, srcHigh: client.high, srcLow: client.low,
+                          dstHigh: server.high, dstLow: server.low, srcPort: 50_000, dstPort: 443,
+                          proto: UInt16(TransportProtocol.tcp), tcpFlags: i == 0 ? TCPFlags.syn : TCPFlags.ack,
+                          length: 60)
+            }
+        }
+        #expect(table.slots.capacity >= 4_096)
+        table.advance(to: 6_000_000)
+        table.finish()
+        let records = table.finished.records
+        #expect(records.count == expected.count)
+        #expect(Set(records.map(\.src)) == Set(expected))
+        #expect(records.allSatisfy { $0.dst == server && $0.packetsOut == 2 && $0.dstPort == 443 })
+    }
+}
