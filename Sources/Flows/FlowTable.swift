@@ -214,10 +214,7 @@ final class FlowTable {
         let isTCP = e.pointee.proto == TransportProtocol.tcp
         if e.pointee.packetsAB >= piecePacketLimit || e.pointee.packetsBA >= piecePacketLimit {
             // A 32-bit packet count is full: the piece ends as at the active timeout and the flow goes on.
-            export(e, reason: .active)
-            let kept = status & (FlowStatus.initiatorIsB | FlowStatus.initiatorFixed) | FlowStatus.continuation
-            start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
-            return
+            return continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
         }
         if isTCP && FlowStatus.isClosed(status) {
             let synOnly = tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn
@@ -231,12 +228,19 @@ final class FlowTable {
             start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
             return
         } else if ts &- e.pointee.first > configuration.activeTimeout {
-            export(e, reason: .active)
-            let kept = status & (FlowStatus.initiatorIsB | FlowStatus.initiatorFixed) | FlowStatus.continuation
-            start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
-            return
+            return continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
         }
         accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+    }
+
+    /// Ends the flow's piece in `e` with reason `active` and starts its continuation with this packet,
+    /// keeping who initiated it.
+    @inline(__always)
+    private func continuePiece(_ e: UnsafeMutablePointer<FlowEntry>, status: UInt8, timestamp ts: Int64, fromA: Bool,
+                               tcpFlags: UInt8, length: UInt64) {
+        export(e, reason: .active)
+        let kept = status & (FlowStatus.initiatorIsB | FlowStatus.initiatorFixed) | FlowStatus.continuation
+        start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: kept)
     }
 
     @inline(__always)

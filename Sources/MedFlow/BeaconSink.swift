@@ -54,16 +54,17 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
         // A big batch (the end-of-input flush) is this sink's longest: the detector and the burst tracker
         // share nothing, so each takes it on its own core.
         nonisolated(unsafe) let sink = self  // invariant: task 0 touches `detector` only, task 1 `bursts` only
-        DispatchQueue.concurrentPerform(iterations: 2) { task in
-            if task == 0 { sink.detector.consume(flows) } else { sink.bursts?.addTotals(of: flows) }
-        }
+        DispatchQueue.concurrentPerform(iterations: 2) { sink.add(flows, part: $0) }
     }
 
     /// Two with intra-flow tracking: the detector (part 0) and the burst tracker (part 1) share nothing.
     public var sideBySideParts: Int { bursts == nil ? 1 : 2 }
 
     /// Part 0 adds the flows to the detector, part 1 their counts to the burst tracks.
-    public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) {
+    public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) { add(flows, part: part) }
+
+    /// The work of part `part` (``consume(_:part:)``), which cannot fail.
+    private func add(_ flows: FlowBatch, part: Int) {
         if part == 0 { detector.consume(flows) } else { bursts?.addTotals(of: flows) }
     }
 
