@@ -9,9 +9,9 @@ public struct FlowRecord: Hashable, Sendable {
         public var rawValue: UInt8
         @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// A flow of non-IP frames: addresses are MACs, ``FlowRecord/srcPort`` is the EtherType.
-        public static let link = Flags(rawValue: 0x01)
+        @inlinable public static var link: Flags { Flags(rawValue: 0x01) }
         /// A later piece of a long flow cut by the active timeout: not a new connection.
-        public static let continuation = Flags(rawValue: 0x02)
+        @inlinable public static var continuation: Flags { Flags(rawValue: 0x02) }
     }
 
     /// Why a flow ended.

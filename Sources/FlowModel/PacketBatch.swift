@@ -9,12 +9,12 @@ public struct PacketBatch: Sendable {
         @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// A non-IP frame: addresses hold the link-layer addresses (48-bit MACs in `low`), both ports
         /// hold the EtherType, `proto` is 0.
-        public static let link = Flags(rawValue: 0x01)
+        @inlinable public static var link: Flags { Flags(rawValue: 0x01) }
         /// Part of a fragmented IP datagram; ``PacketBatch/fragmentID`` identifies the datagram.
-        public static let fragment = Flags(rawValue: 0x02)
+        @inlinable public static var fragment: Flags { Flags(rawValue: 0x02) }
         /// A fragment after the first: it has no transport header, so its ports are unknown (0) and
         /// are taken from the datagram's first fragment by the flow stage.
-        public static let laterFragment = Flags(rawValue: 0x04)
+        @inlinable public static var laterFragment: Flags { Flags(rawValue: 0x04) }
     }
 
     /// Capture time, nanoseconds since the epoch.

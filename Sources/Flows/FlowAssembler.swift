@@ -88,26 +88,42 @@ public final class FlowAssembler {
     /// ``PacketKeys`` of every packet of `batch`, with its time range (so the pipeline and ``submit(_:keys:)``
     /// need no more passes over the timestamps). Pure: decoding workers call it concurrently.
     public func keys(for batch: PacketBatch) -> PacketKeys {
-        var hashes = [UInt64](repeating: 0, count: batch.count)
-        var srcFirst = [Bool](repeating: false, count: batch.count)
+        // One pass over the columns for all four results: the address columns are read once, and the
+        // outputs are written without being zeroed first.
+        let count = batch.count
+        let shardCount = UInt64(tables.count)
         var earliest = Int64.max, latest = Int64.min
-        hashes.withUnsafeMutableBufferPointer { hashes in
-            srcFirst.withUnsafeMutableBufferPointer { srcFirst in
-                for i in 0..<batch.count {
-                    let time = batch.timestamp[i]
-                    earliest = min(earliest, time)
-                    latest = max(latest, time)
-                    let flags = PacketBatch.Flags(rawValue: batch.flags[i])
-                    guard !flags.contains(.fragment) else { continue }
-                    let key = CanonicalKey(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i],
-                                           batch.srcPort[i], batch.dstPort[i],
-                                           flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i]))
-                    hashes[i] = key.hash
-                    srcFirst[i] = key.srcFirst
+        var hashes = [UInt64](), srcFirst = [Bool](), shards = [UInt8]()
+        shards = [UInt8](unsafeUninitializedCapacity: count) { shards, shardsWritten in
+            srcFirst = [Bool](unsafeUninitializedCapacity: count) { srcFirst, srcFirstWritten in
+                hashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, hashesWritten in
+                    for i in 0..<count {
+                        let time = batch.timestamp[i]
+                        earliest = min(earliest, time)
+                        latest = max(latest, time)
+                        let srcHigh = batch.srcHigh[i], srcLow = batch.srcLow[i]
+                        let dstHigh = batch.dstHigh[i], dstLow = batch.dstLow[i]
+                        let pair = FlowHash.pair(srcHigh, srcLow, dstHigh, dstLow)
+                        // Scaled, not divided: no DIV per packet.
+                        shards[i] = UInt8(truncatingIfNeeded: ((pair >> 32) &* shardCount) >> 32)
+                        let flags = PacketBatch.Flags(rawValue: batch.flags[i])
+                        if flags.contains(.fragment) {
+                            hashes[i] = 0
+                            srcFirst[i] = false
+                            continue
+                        }
+                        let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, batch.srcPort[i], batch.dstPort[i],
+                                               flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i]))
+                        hashes[i] = key.hash
+                        srcFirst[i] = key.srcFirst
+                    }
+                    hashesWritten = count
                 }
+                srcFirstWritten = count
             }
+            shardsWritten = count
         }
-        var keys = PacketKeys(shards: shardIndices(for: batch), hashes: hashes, srcFirst: srcFirst)
+        var keys = PacketKeys(shards: shards, hashes: hashes, srcFirst: srcFirst)
         keys.earliest = earliest
         keys.latest = latest
         return keys
