@@ -7,27 +7,36 @@ extension IPAddress: CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The longest text ``write(to:)`` writes: a full IPv6 address, eight groups of four digits.
+    public static let maximumTextLength = 39
+
     /// Appends the address's text form as ASCII bytes, without allocating a `String`.
     ///
     /// - Parameter out: The buffer the text is appended to.
     public func appendText(to out: inout [UInt8]) {
+        out.withText(capacity: Self.maximumTextLength) { write(to: &$0) }
+    }
+
+    /// Writes the address's text form (at most ``maximumTextLength`` bytes) at `cursor`.
+    public func write(to cursor: inout TextCursor) {
         if isIPv4 {
             let value = v4
-            for shift in stride(from: 24, through: 0, by: -8) {
-                appendDecimal(UInt8(truncatingIfNeeded: value >> UInt32(shift)), to: &out)
-                if shift != 0 { out.append(UInt8(ascii: ".")) }
-            }
+            cursor.decimal(UInt64(value >> 24))
+            cursor.put(UInt8(ascii: "."))
+            cursor.decimal(UInt64(value >> 16 & 0xFF))
+            cursor.put(UInt8(ascii: "."))
+            cursor.decimal(UInt64(value >> 8 & 0xFF))
+            cursor.put(UInt8(ascii: "."))
+            cursor.decimal(UInt64(value & 0xFF))
             return
         }
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            groups[i] = UInt16(truncatingIfNeeded: high >> UInt64(48 - 16 * i))
-            groups[i + 4] = UInt16(truncatingIfNeeded: low >> UInt64(48 - 16 * i))
+        @inline(__always) func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> UInt64(48 - 16 * (i & 3)))
         }
         // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first one on a tie.
         var bestStart = -1, bestLength = 1, runStart = -1
         for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
+            if i < 8 && group(i) == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
                 if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
@@ -37,13 +46,13 @@ extension IPAddress: CustomStringConvertible {
         var i = 0
         while i < 8 {
             if i == bestStart {
-                out.append(UInt8(ascii: ":"))
-                if i == 0 { out.append(UInt8(ascii: ":")) }
+                cursor.put(UInt8(ascii: ":"))
+                if i == 0 { cursor.put(UInt8(ascii: ":")) }
                 i += bestLength
                 continue
             }
-            appendHex(groups[i], to: &out)
-            if i < 7 { out.append(UInt8(ascii: ":")) }
+            cursor.hex(group(i))
+            if i < 7 { cursor.put(UInt8(ascii: ":")) }
             i += 1
         }
     }
@@ -124,27 +133,5 @@ extension IPAddress: CustomStringConvertible {
             low = low << 16 | UInt64(groups[i + 4])
         }
         return (high, low)
-    }
-}
-
-/// Appends `value` in decimal.
-@usableFromInline
-func appendDecimal(_ value: UInt8, to out: inout [UInt8]) {
-    if value >= 100 { out.append(UInt8(ascii: "0") + value / 100) }
-    if value >= 10 { out.append(UInt8(ascii: "0") + (value / 10) % 10) }
-    out.append(UInt8(ascii: "0") + value % 10)
-}
-
-/// Appends `value` in lower-case hexadecimal without leading zeros.
-@usableFromInline
-func appendHex(_ value: UInt16, to out: inout [UInt8]) {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var started = false
-    for shift in stride(from: 12, through: 0, by: -4) {
-        let nibble = Int((value >> UInt16(shift)) & 0xF)
-        if nibble != 0 || started || shift == 0 {
-            out.append(digits[nibble])
-            started = true
-        }
     }
 }

@@ -25,6 +25,15 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     ///
     /// - Parameter out: The buffer the ASCII text is appended to.
     public func appendRFC3339(to out: inout [UInt8]) {
+        out.withText(capacity: Self.rfc3339Length) { writeRFC3339(to: &$0) }
+    }
+
+    /// The length of the RFC 3339 text: every time an `Int64` of nanoseconds holds (years 1677–2262)
+    /// has a four-digit year.
+    public static let rfc3339Length = 30
+
+    /// Writes the RFC 3339 UTC form (``rfc3339Length`` bytes) at `cursor`.
+    public func writeRFC3339(to cursor: inout TextCursor) {
         var seconds = nanoseconds / 1_000_000_000
         var fraction = nanoseconds % 1_000_000_000
         if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
@@ -32,20 +41,20 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = Timestamp.civil(fromDays: days)
-        appendDigits(year, count: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(month, count: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(day, count: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, count: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, count: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(fraction, count: 9, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        cursor.digits(UInt64(year), count: 4)
+        cursor.put(UInt8(ascii: "-"))
+        cursor.digits(UInt64(month), count: 2)
+        cursor.put(UInt8(ascii: "-"))
+        cursor.digits(UInt64(day), count: 2)
+        cursor.put(UInt8(ascii: "T"))
+        cursor.digits(UInt64(secondOfDay / 3600), count: 2)
+        cursor.put(UInt8(ascii: ":"))
+        cursor.digits(UInt64(secondOfDay / 60 % 60), count: 2)
+        cursor.put(UInt8(ascii: ":"))
+        cursor.digits(UInt64(secondOfDay % 60), count: 2)
+        cursor.put(UInt8(ascii: "."))
+        cursor.digits(UInt64(fraction), count: 9)
+        cursor.put(UInt8(ascii: "Z"))
     }
 
     /// The RFC 3339 UTC text of this timestamp.
@@ -67,28 +76,5 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-/// Appends `value` zero-padded to `count` decimal digits (values wider than `count` keep their leading digits).
-///
-/// The digits are written right to left into a local buffer and appended at once: one capacity check
-/// per number instead of one per digit (timestamps are the bulk of a flow line).
-func appendDigits(_ value: Int64, count: Int, to out: inout [UInt8]) {
-    if value < 0 { out.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 19 digits and padding to 24
-    withUnsafeMutableBytes(of: &scratch) { buffer in
-        var index = buffer.count
-        repeat {
-            index -= 1
-            buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
-        while buffer.count - index < count && index > 0 {
-            index -= 1
-            buffer[index] = UInt8(ascii: "0")
-        }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
     }
 }

@@ -17,8 +17,8 @@ extension FlowBatch {
             let src = IPAddress(high: srcHigh[i], low: srcLow[i])
             let dst = IPAddress(high: dstHigh[i], low: dstLow[i])
             if isLink {
-                encoder.plainString("src") { appendMAC(src.low, to: &$0) }
-                encoder.plainString("dst") { appendMAC(dst.low, to: &$0) }
+                encoder.plainText("src", capacity: 17) { writeMAC(src.low, to: &$0) }
+                encoder.plainText("dst", capacity: 17) { writeMAC(dst.low, to: &$0) }
                 encoder.integer("sport", UInt64(0))
                 encoder.integer("dport", UInt64(0))
                 encoder.string("proto", EtherType.name(srcPort[i]))
@@ -44,14 +44,11 @@ extension FlowBatch {
     }
 }
 
-/// Appends a 48-bit MAC address as `aa:bb:cc:dd:ee:ff`.
-func appendMAC(_ value: UInt64, to out: inout [UInt8]) {
-    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+/// Writes a 48-bit MAC address as `aa:bb:cc:dd:ee:ff` (17 bytes).
+func writeMAC(_ value: UInt64, to cursor: inout TextCursor) {
     for shift in stride(from: 40, through: 0, by: -8) {
-        let byte = Int((value >> UInt64(shift)) & 0xFF)
-        out.append(hex[byte >> 4])
-        out.append(hex[byte & 0xF])
-        if shift != 0 { out.append(UInt8(ascii: ":")) }
+        cursor.hexByte(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        if shift != 0 { cursor.put(UInt8(ascii: ":")) }
     }
 }
 

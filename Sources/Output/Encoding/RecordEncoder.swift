@@ -36,103 +36,115 @@ public struct RecordEncoder: Sendable {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    private mutating func key(_ name: StaticString) {
+    /// Writes one field in a single append: the separator, in NDJSON the quoted key, then the value
+    /// `body` writes (at most `capacity` bytes), between quotes in NDJSON when `quoted`.
+    @inline(__always)
+    private mutating func field(_ name: StaticString, capacity: Int, quoted: Bool = false,
+                                _ body: (inout TextCursor) -> Void) {
         let separator = fieldIndex > 0
         fieldIndex += 1
-        guard format == .ndjson else {
-            if separator { bytes.append(UInt8(ascii: ",")) }
-            return
-        }
-        // `,"name":` assembled on the stack and appended at once: one capacity check per key.
-        name.withUTF8Buffer { name in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { buffer in
-                var index = 0
-                if separator { buffer[0] = UInt8(ascii: ","); index = 1 }
-                buffer[index] = UInt8(ascii: "\"")
-                index += 1
-                for byte in name {
-                    buffer[index] = byte
-                    index += 1
-                }
-                buffer[index] = UInt8(ascii: "\"")
-                buffer[index + 1] = UInt8(ascii: ":")
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(index + 2)]))
+        let json = format == .ndjson
+        bytes.withText(capacity: name.utf8CodeUnitCount + capacity + 6) { cursor in
+            if separator { cursor.put(UInt8(ascii: ",")) }
+            if json {
+                cursor.put(UInt8(ascii: "\""))
+                cursor.put(name)
+                cursor.put(UInt8(ascii: "\""))
+                cursor.put(UInt8(ascii: ":"))
+                if quoted { cursor.put(UInt8(ascii: "\"")) }
             }
+            body(&cursor)
+            if json && quoted { cursor.put(UInt8(ascii: "\"")) }
         }
     }
 
     /// Writes a string field, escaped for JSON or quoted for CSV as needed.
     public mutating func string(_ name: StaticString, _ value: String) {
-        key(name)
         var value = value
         value.withUTF8 { utf8 in
             switch format {
-            case .ndjson: appendJSONString(utf8)
-            case .csv: appendCSVField(utf8)
+            case .ndjson:
+                if utf8.contains(where: Self.needsJSONEscape) {
+                    field(name, capacity: 0) { _ in }
+                    appendJSONString(utf8)
+                } else {
+                    field(name, capacity: utf8.count, quoted: true) { $0.put(utf8) }
+                }
+            case .csv:
+                if utf8.contains(where: Self.needsCSVQuotes) {
+                    field(name, capacity: 0) { _ in }
+                    appendQuotedCSVField(utf8)
+                } else {
+                    field(name, capacity: utf8.count) { $0.put(utf8) }
+                }
             }
         }
     }
 
     /// Writes a field whose text is known to need no escaping (addresses, protocol names) as a string.
     public mutating func plainString(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
-        key(name)
+        field(name, capacity: 0) { _ in }
         if format == .ndjson { bytes.append(UInt8(ascii: "\"")) }
         write(&bytes)
         if format == .ndjson { bytes.append(UInt8(ascii: "\"")) }
     }
 
+    /// Writes a field of at most `capacity` bytes of text that needs no escaping, formatted by `write`
+    /// (see ``TextCursor``), as a string.
+    public mutating func plainText(_ name: StaticString, capacity: Int, _ write: (inout TextCursor) -> Void) {
+        field(name, capacity: capacity, quoted: true, write)
+    }
+
     /// Writes an unsigned integer field.
     public mutating func integer(_ name: StaticString, _ value: UInt64) {
-        key(name)
-        appendUnsigned(value)
+        field(name, capacity: 20) { $0.decimal(value) }
     }
 
     /// Writes a signed integer field.
     public mutating func integer(_ name: StaticString, _ value: Int64) {
-        key(name)
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendUnsigned(value.magnitude)
+        field(name, capacity: 21) { cursor in
+            if value < 0 { cursor.put(UInt8(ascii: "-")) }
+            cursor.decimal(value.magnitude)
+        }
     }
 
     /// Writes a floating-point field with up to `decimals` decimals (trailing zeros dropped); non-finite
     /// values are written as JSON `null` / an empty CSV field.
     public mutating func number(_ name: StaticString, _ value: Double, decimals: Int = 6) {
-        key(name)
-        guard value.isFinite else {
-            if format == .ndjson { bytes.append(contentsOf: "null".utf8) }
-            return
-        }
+        guard value.isFinite else { return null(name) }
+        let decimals = min(max(decimals, 0), 18)
         var scale: Double = 1
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
         guard scaled < 9.0e18 else {
-            bytes.append(contentsOf: "\(value)".utf8)
-            return
+            let text = "\(value)"
+            return field(name, capacity: text.utf8.count) { cursor in
+                for byte in text.utf8 { cursor.put(byte) }
+            }
         }
         let whole = UInt64(scaled)
         let factor = UInt64(scale)
-        if value < 0 && whole != 0 { bytes.append(UInt8(ascii: "-")) }
-        appendUnsigned(whole / factor)
-        var fraction = whole % factor
-        guard fraction != 0 else { return }
-        var digits = decimals
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-        bytes.append(UInt8(ascii: "."))
-        let text = String(fraction)
-        for _ in 0..<(digits - text.utf8.count) { bytes.append(UInt8(ascii: "0")) }
-        bytes.append(contentsOf: text.utf8)
+        field(name, capacity: 42) { cursor in
+            if value < 0 && whole != 0 { cursor.put(UInt8(ascii: "-")) }
+            cursor.decimal(whole / factor)
+            var fraction = whole % factor
+            guard fraction != 0 else { return }
+            var digits = decimals
+            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+            cursor.put(UInt8(ascii: "."))
+            cursor.digits(fraction, count: digits)
+        }
     }
 
     /// Writes a Boolean field (`true`/`false` in both formats).
     public mutating func boolean(_ name: StaticString, _ value: Bool) {
-        key(name)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        field(name, capacity: 5) { $0.put(value ? "true" : "false") }
     }
 
     /// Writes a missing value: `null` in NDJSON, an empty field in CSV.
     public mutating func null(_ name: StaticString) {
-        key(name)
-        if format == .ndjson { bytes.append(contentsOf: "null".utf8) }
+        let json = format == .ndjson
+        field(name, capacity: 4) { if json { $0.put("null") } }
     }
 
     /// Writes a text field, or ``null(_:)`` when `value` is `nil`.
@@ -152,30 +164,24 @@ public struct RecordEncoder: Sendable {
 
     /// Writes a time as an RFC 3339 UTC string with nanoseconds.
     public mutating func timestamp(_ name: StaticString, _ nanoseconds: Int64) {
-        plainString(name) { Timestamp(nanoseconds: nanoseconds).appendRFC3339(to: &$0) }
+        field(name, capacity: Timestamp.rfc3339Length, quoted: true) {
+            Timestamp(nanoseconds: nanoseconds).writeRFC3339(to: &$0)
+        }
     }
 
     /// Writes an IP address as text.
     public mutating func address(_ name: StaticString, _ address: IPAddress) {
-        plainString(name) { address.appendText(to: &$0) }
+        field(name, capacity: IPAddress.maximumTextLength, quoted: true) { address.write(to: &$0) }
     }
 
-    private mutating func appendUnsigned(_ value: UInt64) {
-        if value < 10 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(value))
-            return
-        }
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        var value = value
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            var index = raw.count
-            while value > 0 {
-                index -= 1
-                raw[index] = UInt8(ascii: "0") &+ UInt8(value % 10)
-                value /= 10
-            }
-            bytes.append(contentsOf: raw[index...])
-        }
+    /// Whether a byte must be escaped in a JSON string.
+    private static func needsJSONEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// Whether a byte makes a CSV field need quotes.
+    private static func needsCSVQuotes(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D
     }
 
     private mutating func appendJSONString(_ utf8: UnsafeBufferPointer<UInt8>) {
@@ -197,12 +203,7 @@ public struct RecordEncoder: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func appendCSVField(_ utf8: UnsafeBufferPointer<UInt8>) {
-        let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else {
-            bytes.append(contentsOf: utf8)
-            return
-        }
+    private mutating func appendQuotedCSVField(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         for byte in utf8 {
             if byte == UInt8(ascii: "\"") { bytes.append(byte) }
