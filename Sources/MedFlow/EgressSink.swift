@@ -12,6 +12,8 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
     ]
 
     private var detector: EgressDetector
+    /// The detector of the second half of side-by-side batches (``consume(_:part:)``), until ``finish()``.
+    private var secondHalf: EgressDetector?
     private var names = DNSNameTable()
     private let writer: FindingWriter
     /// Supplies the beacon findings' keys at finish, when a beacon detector ran before this sink finishes.
@@ -45,6 +47,22 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
         detector.consume(flows)
     }
 
+    /// Two: each half of a large batch goes to a detector of its own (part 1's is merged in at
+    /// ``finish()``), so the end-of-input flush is not one long task beside the others.
+    public var sideBySideParts: Int { 2 }
+
+    /// Part 0 takes the first half of `flows`, part 1 the second half.
+    public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) {
+        let middle = flows.count / 2
+        if part == 0 {
+            detector.consume(flows, range: 0..<middle)
+        } else {
+            var half = secondHalf ?? EgressDetector(policy: detector.policy)
+            half.consume(flows, range: middle..<flows.count)
+            secondHalf = half
+        }
+    }
+
     /// Adds DNS answers to the name table.
     public func consume(_ answers: [DNSAnswer]) {
         dnsAnswers &+= UInt64(answers.count)
@@ -53,6 +71,10 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
 
     /// Decides the findings and writes them, most severe first.
     public func finish() throws(AnalysisError) {
+        if let secondHalf {
+            detector.merge(secondHalf)
+            self.secondHalf = nil
+        }
         findings = detector.finish(names: names, beacons: beaconKeys?())
         for finding in findings {
             try writer.record { encoder in

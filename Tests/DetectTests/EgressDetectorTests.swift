@@ -146,4 +146,26 @@ struct EgressDetectorTests {
         #expect(first.finish() == whole.finish())
         #expect(whole.finish().count == 12)
     }
+
+    @Test("two ranges of one batch, merged, give the findings of the whole batch")
+    func ranges() throws {
+        let flows = (0..<20).map {
+            Self.flow("10.50.1.\(20 + $0 % 3)", "198.51.100.\($0 % 4)", 8080, at: Int64($0), out: UInt64(1000 + $0))
+        }
+        let batch = FlowBatch(flows)
+        var whole = EgressDetector(policy: try Self.policy())
+        whole.consume(batch)
+        for middle in [0, 1, 9, 19, 20] {
+            var first = EgressDetector(policy: try Self.policy())
+            var second = EgressDetector(policy: try Self.policy())
+            first.consume(batch, range: 0..<middle)
+            second.consume(batch, range: middle..<batch.count)
+            #expect(first.flowsSeen + second.flowsSeen == 20)
+            first.merge(second)
+            #expect(first.finish() == whole.finish(), "split at \(middle)")
+        }
+        var beyond = EgressDetector(policy: try Self.policy())
+        beyond.consume(batch, range: 15..<40)  // clamped to the batch
+        #expect(beyond.flowsSeen == 5)
+    }
 }

@@ -50,9 +50,13 @@ public struct EgressDetector: Sendable {
     }
 
     /// Takes finished flows.
-    public mutating func consume(_ flows: FlowBatch) {
+    public mutating func consume(_ flows: FlowBatch) { consume(flows, range: 0..<flows.count) }
+
+    /// Takes the flows of `range` of a batch: two detectors given two ranges of one batch and then
+    /// ``merge(_:)``d hold what one detector given the whole batch holds.
+    public mutating func consume(_ flows: FlowBatch, range: Range<Int>) {
         let thresholds = policy.policy.thresholds
-        for i in 0..<flows.count {
+        for i in range.clamped(to: 0..<flows.count) {
             flowsSeen &+= 1
             if FlowRecord.Flags(rawValue: flows.flags[i]).contains(.link) { continue }
             let (src, dst, dport, bytesOut, bytesIn) = Orientation.oriented(flows, i)
