@@ -42,6 +42,25 @@ import Testing
         }
     }
 
+    /// Records are walked a read piece at a time as they come in: pieces that end inside a header, a
+    /// frame or the damage give what the whole file gives.
+    @Test(arguments: [1, 7, 16, 33, 100, 4096])
+    func walkingPieceByPieceMatchesMapped(pieceBytes: Int) throws {
+        for seed in UInt64(0)..<60 {
+            let bytes = Self.damagedCopy(seed: seed)
+            let path = try CaptureFixture.write(bytes, name: "pieces-\(seed).pcap")
+            let mapped = try MappedPcapReader(path: path)
+            let whole = try CaptureFixture.readAll(mapped)
+            for target in [256, 1 << 20] {
+                let streamed = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 1 + Int(seed % 13)))
+                streamed.readPieceBytes = pieceBytes
+                let parts = try CaptureFixture.readAll(streamed, targetBytes: target)
+                #expect(parts.0 == whole.0, "seed \(seed), chunks of \(target)")
+                #expect(streamed.warnings == mapped.warnings, "seed \(seed), chunks of \(target)")
+            }
+        }
+    }
+
     /// What `FuzzPcap` found: a record that looked plausible at the end of a 256-byte buffer was taken as
     /// the end of a damaged region, though the file's next bytes showed it was not.
     @Test func candidateAtTheBufferEndIsJudgedWithTheBytesAfterIt() throws {

@@ -223,6 +223,17 @@ extension PcapFileHeader {
         return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, lastSeconds: lastSeconds)
     }
 
+    /// Walks on from where `scan` stopped, now that `bytes` (the same data, possibly more of it) are at
+    /// hand: the result is what ``scanRecords(_:from:targetBytes:baseOffset:)`` from 0 over `bytes`
+    /// returns. A scan that found damage stays as it is.
+    func continueScan(_ scan: RecordScan, _ bytes: UnsafeRawBufferPointer, baseOffset: Int) -> RecordScan {
+        guard scan.corrupt == nil else { return scan }
+        var more = scanRecords(bytes, from: scan.end, targetBytes: Int.max, baseOffset: baseOffset)
+        more.records &+= scan.records
+        more.lastSeconds = more.lastSeconds ?? scan.lastSeconds
+        return more
+    }
+
     /// Whether a record header at `offset` looks like one a capture tool wrote: whole header, captured
     /// length 1…limit and not above the original length, original length within the limit, a valid
     /// timestamp fraction, and (when `near` is given) seconds within a week before or a year after it.

@@ -37,6 +37,9 @@ public final class StreamPcapReader: CaptureReader {
     /// Always `pcap`.
     public var formatName: String { "pcap" }
 
+    /// How much one `read` brings in before the records read so far are walked (tests lower it).
+    var readPieceBytes = 256 << 10
+
     /// Returns the next run of whole records of about `targetBytes` bytes.
     public func nextChunk(targetBytes: Int) throws(ParseError) -> RecordChunk? {
         var capacity = max(targetBytes, PcapFileHeader.recordHeaderSize)
@@ -53,9 +56,25 @@ public final class StreamPcapReader: CaptureReader {
             let buffer = UnsafeMutableRawBufferPointer(start: storage.base, count: capacity)
             leftover.withUnsafeBytes { buffer.copyMemory(from: $0) }
             var filled = leftover.count
+            // Outside damage the records are walked piece by piece as they are read, while the kernel's copy
+            // is still in cache: one walk over the whole chunk afterwards missed the cache on every header.
+            var walked: RecordScan? = pendingSkip == nil ? RecordScan(end: 0, records: 0, stoppedAtPartialRecord: false) : nil
             if !ended {
-                filled += try readFully(&stream, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                if filled < capacity { ended = true }
+                while filled < capacity {
+                    let piece = walked == nil ? capacity - filled : min(max(readPieceBytes, 1), capacity - filled)
+                    let count = try readFully(&stream, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + piece)]))
+                    filled += count
+                    if count < piece { ended = true }
+                    if let scan = walked {
+                        walked = header.continueScan(scan, UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled]),
+                                                     baseOffset: streamOffset)
+                        if walked!.corrupt != nil { break }  // the chunk ends at the damage: read no further
+                    }
+                    if ended { break }
+                }
+            } else if let scan = walked {
+                walked = header.continueScan(scan, UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled]),
+                                             baseOffset: streamOffset)
             }
             let bytes = UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled])
             if let skip = pendingSkip {
@@ -83,7 +102,7 @@ public final class StreamPcapReader: CaptureReader {
                 }
                 continue
             }
-            let scan = header.scanRecords(bytes, from: 0, targetBytes: Int.max, baseOffset: streamOffset)
+            let scan = walked!  // set whenever no damage is pending
             if scan.records > 0 {
                 leftover = Array(bytes[scan.end...])
                 let chunk = RecordChunk(storage: storage, range: 0..<scan.end, header: header,
