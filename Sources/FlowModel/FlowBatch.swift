@@ -212,33 +212,43 @@ extension FlowBatch {
             }
             return positions.map { columns[$0 >> shift][$0 & mask] }
         }
-        /// One column: filling it in a batch from the parts, and moving it from one batch into another.
-        struct Column {
-            let fill: (inout FlowBatch) -> Void
-            let move: (inout FlowBatch, FlowBatch) -> Void
+        func column<T>(_ path: WritableKeyPath<FlowBatch, [T]>) -> ColumnFill {
+            ColumnFill(path) { gather(parts.map { $0[keyPath: path] }) }
         }
-        func column<T>(_ path: WritableKeyPath<FlowBatch, [T]>) -> Column {
-            Column(fill: { $0[keyPath: path] = gather(parts.map { $0[keyPath: path] }) },
-                   move: { $0[keyPath: path] = $1[keyPath: path] })
-        }
-        let columns = [
+        return assembled([
             column(\.srcHigh), column(\.srcLow), column(\.dstHigh), column(\.dstLow), column(\.srcPort),
             column(\.dstPort), column(\.proto), column(\.flags), column(\.firstSeen), column(\.lastSeen),
             column(\.packetsOut), column(\.bytesOut), column(\.packetsIn), column(\.bytesIn),
             column(\.tcpFlagsOut), column(\.tcpFlagsIn), column(\.endReason),
-        ]
+        ], sideBySide: positions.count >= Self.parallelGatherThreshold)
+    }
+
+    /// One column of a batch being assembled: filling it in a batch, and moving it from one batch into
+    /// another.
+    struct ColumnFill {
+        let fill: (inout FlowBatch) -> Void
+        let move: (inout FlowBatch, FlowBatch) -> Void
+
+        /// The column at `path`, made by `make`.
+        init<T>(_ path: WritableKeyPath<FlowBatch, [T]>, _ make: @escaping () -> [T]) {
+            fill = { $0[keyPath: path] = make() }
+            move = { $0[keyPath: path] = $1[keyPath: path] }
+        }
+    }
+
+    /// A batch with the columns `columns` make. With `sideBySide` (many flows: the end-of-input flush)
+    /// each column is made on a task of its own, in a batch of its own, then moved into one.
+    static func assembled(_ columns: [ColumnFill], sideBySide: Bool) -> FlowBatch {
         var result = FlowBatch()
-        if positions.count < Self.parallelGatherThreshold {
+        guard sideBySide else {
             for column in columns { column.fill(&result) }
             return result
         }
-        // Each column is one random-access pass over its parts: with many flows (the end-of-input flush)
-        // the 17 passes run side by side, each filling the column of its own batch, then moved into one.
         let filled = UnsafeMutableBufferPointer<FlowBatch>.allocate(capacity: columns.count)
         filled.initialize(repeating: FlowBatch())
         defer { filled.deinitialize(); filled.deallocate() }
         nonisolated(unsafe) let output = filled  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let tasks = columns  // the closures only read `parts` and `positions`
+        nonisolated(unsafe) let tasks = columns  // the closures only read what they captured
         DispatchQueue.concurrentPerform(iterations: tasks.count) { tasks[$0].fill(&output[$0]) }
         for (i, column) in columns.enumerated() { column.move(&result, filled[i]) }
         return result

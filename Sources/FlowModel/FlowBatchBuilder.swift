@@ -90,28 +90,20 @@ public struct FlowBatchBuilder: ~Copyable {
               tcpFlagsIn: record.tcpFlagsIn, endReason: record.endReason.rawValue)
     }
 
-    /// The flows appended, as a batch.
+    /// The flows appended, as a batch: each column copied out once (side by side for many flows, as the
+    /// end-of-input flush has: copying 17 columns of 400 k flows on one core left the other idle).
     public consuming func build() -> FlowBatch {
         let n = _count
-        var batch = FlowBatch()
-        batch.srcHigh = Array(UnsafeBufferPointer(start: srcHigh, count: n))
-        batch.srcLow = Array(UnsafeBufferPointer(start: srcLow, count: n))
-        batch.dstHigh = Array(UnsafeBufferPointer(start: dstHigh, count: n))
-        batch.dstLow = Array(UnsafeBufferPointer(start: dstLow, count: n))
-        batch.srcPort = Array(UnsafeBufferPointer(start: srcPort, count: n))
-        batch.dstPort = Array(UnsafeBufferPointer(start: dstPort, count: n))
-        batch.proto = Array(UnsafeBufferPointer(start: proto, count: n))
-        batch.flags = Array(UnsafeBufferPointer(start: flags, count: n))
-        batch.firstSeen = Array(UnsafeBufferPointer(start: firstSeen, count: n))
-        batch.lastSeen = Array(UnsafeBufferPointer(start: lastSeen, count: n))
-        batch.packetsOut = Array(UnsafeBufferPointer(start: packetsOut, count: n))
-        batch.bytesOut = Array(UnsafeBufferPointer(start: bytesOut, count: n))
-        batch.packetsIn = Array(UnsafeBufferPointer(start: packetsIn, count: n))
-        batch.bytesIn = Array(UnsafeBufferPointer(start: bytesIn, count: n))
-        batch.tcpFlagsOut = Array(UnsafeBufferPointer(start: tcpFlagsOut, count: n))
-        batch.tcpFlagsIn = Array(UnsafeBufferPointer(start: tcpFlagsIn, count: n))
-        batch.endReason = Array(UnsafeBufferPointer(start: endReason, count: n))
-        return batch
+        func copy<T>(_ base: UnsafeMutablePointer<T>) -> () -> [T] { { Array(UnsafeBufferPointer(start: base, count: n)) } }
+        return FlowBatch.assembled([
+            .init(\.srcHigh, copy(srcHigh)), .init(\.srcLow, copy(srcLow)), .init(\.dstHigh, copy(dstHigh)),
+            .init(\.dstLow, copy(dstLow)), .init(\.srcPort, copy(srcPort)), .init(\.dstPort, copy(dstPort)),
+            .init(\.proto, copy(proto)), .init(\.flags, copy(flags)), .init(\.firstSeen, copy(firstSeen)),
+            .init(\.lastSeen, copy(lastSeen)), .init(\.packetsOut, copy(packetsOut)), .init(\.bytesOut, copy(bytesOut)),
+            .init(\.packetsIn, copy(packetsIn)), .init(\.bytesIn, copy(bytesIn)),
+            .init(\.tcpFlagsOut, copy(tcpFlagsOut)), .init(\.tcpFlagsIn, copy(tcpFlagsIn)),
+            .init(\.endReason, copy(endReason)),
+        ], sideBySide: n >= FlowBatch.parallelGatherThreshold)
     }
 
     /// The flows written at positions `0..<count` (below ``capacity``) with ``write(at:_:)`` or its

@@ -103,9 +103,13 @@ public final class FlowAssembler {
                         latest = max(latest, time)
                         let srcHigh = batch.srcHigh[i], srcLow = batch.srcLow[i]
                         let dstHigh = batch.dstHigh[i], dstLow = batch.dstLow[i]
-                        let pair = FlowHash.pair(srcHigh, srcLow, dstHigh, dstLow)
-                        // Scaled, not divided: no DIV per packet.
-                        shards[i] = UInt8(truncatingIfNeeded: ((pair >> 32) &* shardCount) >> 32)
+                        if shardCount > 1 {
+                            let pair = FlowHash.pair(srcHigh, srcLow, dstHigh, dstLow)
+                            // Scaled, not divided: no DIV per packet.
+                            shards[i] = UInt8(truncatingIfNeeded: ((pair >> 32) &* shardCount) >> 32)
+                        } else {
+                            shards[i] = 0  // one shard (two workers: the other decodes): no pair hash
+                        }
                         let flags = PacketBatch.Flags(rawValue: batch.flags[i])
                         if flags.contains(.fragment) {
                             hashes[i] = 0

@@ -100,6 +100,7 @@ public struct EgressDetector: Sendable {
     /// Adds the state of a detector that saw other flows under the same policy.
     public mutating func merge(_ other: EgressDetector) {
         flowsSeen &+= other.flowsSeen
+        aggregates.reserveCapacity(aggregates.count + other.aggregates.count)  // one resize, not one per doubling
         for (key, aggregate) in other.aggregates {
             if var mine = aggregates[key] {
                 mine.merge(aggregate)
