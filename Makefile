@@ -54,7 +54,7 @@ test: deps
 
 # The concurrent pipeline's tests under ThreadSanitizer (own build directory, so it does not disturb the
 # normal one): parallel decoding, sharded flow tables, sinks on background queues, parallel scoring.
-TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests
+TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|FlowBatchBuilderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests
 tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build/tsan --filter '$(TSAN_TESTS)'
 
