@@ -49,40 +49,55 @@ public struct BeaconDetector: Sendable {
     public mutating func consume(_ flows: FlowBatch) {
         let count = flows.count
         guard count > 0 else { return }
+        // A block at a time: the keys, hashes and rows of a 400 k-flow flush in one go were 22 MB of fresh
+        // memory written and read back; a block's stay in cache. The slot index is sized for the whole
+        // batch first, so it grows once rather than doubling again and again.
+        table.reserve(table.count &+ count)
+        log.reserve(count)
         var keys: [BeaconKey] = []
         var hashes: [UInt64] = []
         var rows: [Int] = []
-        keys.reserveCapacity(count)
-        hashes.reserveCapacity(count)
-        rows.reserveCapacity(count)
-        for i in 0..<count where flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 {
-            let key = BeaconKey(src: IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i]),
-                                dst: IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i]),
-                                dport: flows.dstPort[i], proto: flows.proto[i])
-            keys.append(key)
-            hashes.append(table.hash(key))
-            rows.append(i)
-        }
-        log.reserve(rows.count)
-        for k in rows.indices {
-            if k &+ Self.prefetchDistance < rows.count { table.prefetch(hash: hashes[k &+ Self.prefetchDistance]) }
-            let i = rows[k]
-            let index = table.index(of: keys[k], hash: hashes[k])
-            let start = flows.firstSeen[i], end = flows.lastSeen[i]
-            let bytesOut = flows.bytesOut[i]
-            let isContinuation = flows.flags[i] & FlowRecord.Flags.continuation.rawValue != 0
-            datasetStart = min(datasetStart, start)
-            datasetEnd = max(datasetEnd, end)
-            table.update(index) {
-                $0.add(start: start, end: end, bytesOut: bytesOut, bytesIn: flows.bytesIn[i], isContinuation: isContinuation)
+        keys.reserveCapacity(min(count, Self.blockFlows))
+        hashes.reserveCapacity(min(count, Self.blockFlows))
+        rows.reserveCapacity(min(count, Self.blockFlows))
+        var blockStart = 0
+        while blockStart < count {
+            let blockEnd = min(count, blockStart &+ Self.blockFlows)
+            keys.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
+            for i in blockStart..<blockEnd where flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 {
+                let key = BeaconKey(src: IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i]),
+                                    dst: IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i]),
+                                    dport: flows.dstPort[i], proto: flows.proto[i])
+                keys.append(key)
+                hashes.append(table.hash(key))
+                rows.append(i)
             }
-            if !isContinuation {
-                log.append(pair: index, start: start, size: UInt32(clamping: bytesOut), unanswered: flows.packetsIn[i] == 0)
+            for k in rows.indices {
+                if k &+ Self.prefetchDistance < rows.count { table.prefetch(hash: hashes[k &+ Self.prefetchDistance]) }
+                let i = rows[k]
+                let index = table.index(of: keys[k], hash: hashes[k])
+                let start = flows.firstSeen[i], end = flows.lastSeen[i]
+                let bytesOut = flows.bytesOut[i]
+                let isContinuation = flows.flags[i] & FlowRecord.Flags.continuation.rawValue != 0
+                datasetStart = min(datasetStart, start)
+                datasetEnd = max(datasetEnd, end)
+                table.update(index) {
+                    $0.add(start: start, end: end, bytesOut: bytesOut, bytesIn: flows.bytesIn[i], isContinuation: isContinuation)
+                }
+                if !isContinuation {
+                    log.append(pair: index, start: start, size: UInt32(clamping: bytesOut), unanswered: flows.packetsIn[i] == 0)
+                }
             }
+            flowsSeen &+= UInt64(rows.count)
+            blockStart = blockEnd
         }
-        flowsSeen &+= UInt64(rows.count)
         if log.count >= compactAt { compact() }
     }
+
+    /// Flows ``consume(_:)`` keys and hashes at a time.
+    static let blockFlows = 4096
 
     /// Adds everything another detector saw (e.g. the other half of an archive).
     public mutating func merge(_ other: BeaconDetector) {

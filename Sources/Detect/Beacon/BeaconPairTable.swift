@@ -136,9 +136,18 @@ struct BeaconPairTable: Sendable {
         slots[slot] = value
     }
 
-    /// Doubles the index: every slot word moves to its home in the larger one (no key is read).
-    private mutating func grow() {
-        var larger = [UInt64](repeating: 0, count: slots.count * 2)
+    /// Makes the index big enough for `pairs` pairs (at most half full) in one step.
+    mutating func reserve(_ pairs: Int) {
+        guard pairs &* 2 > slots.count, pairs < Int(UInt32.max) else { return }
+        resize(to: 1 << (Int.bitWidth - (pairs &* 2 &- 1).leadingZeroBitCount))  // the power of two ≥ 2 × pairs
+    }
+
+    /// Doubles the index.
+    private mutating func grow() { resize(to: slots.count * 2) }
+
+    /// Moves every slot word to its home in an index of `capacity` slots (a power of two; no key is read).
+    private mutating func resize(to capacity: Int) {
+        var larger = [UInt64](repeating: 0, count: capacity)
         slots.withUnsafeBufferPointer { old in
             larger.withUnsafeMutableBufferPointer { new in
                 for value in old where value != 0 { Self.place(value, in: new) }
