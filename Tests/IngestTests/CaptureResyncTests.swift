@@ -28,17 +28,26 @@ import Testing
         return bytes
     }
 
+    /// Reads damaged copy `seed` through the mapped reader and, for each `targets` chunk size, through the
+    /// streaming one (reads of `readSize` bytes, header walks every `pieceBytes`), expecting the same.
+    static func expectStreamedMatchesMapped(seed: UInt64, readSize: Int, targets: [Int], pieceBytes: Int? = nil) throws {
+        let bytes = damagedCopy(seed: seed)
+        let path = try CaptureFixture.write(bytes, name: "damaged-\(seed).pcap")
+        let mapped = try MappedPcapReader(path: path)
+        let whole = try CaptureFixture.readAll(mapped)
+        for target in targets {
+            let streamed = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: readSize))
+            if let pieceBytes { streamed.readPieceBytes = pieceBytes }
+            let parts = try CaptureFixture.readAll(streamed, targetBytes: target)
+            #expect(parts.0 == whole.0, "seed \(seed), chunks of \(target)")
+            #expect(streamed.warnings == mapped.warnings, "seed \(seed), chunks of \(target)")
+        }
+    }
+
     @Test(arguments: [16, 50, 256, 1 << 20])
     func streamedMatchesMappedOnDamagedCopies(targetBytes: Int) throws {
         for seed in UInt64(0)..<150 {
-            let bytes = Self.damagedCopy(seed: seed)
-            let path = try CaptureFixture.write(bytes, name: "damaged-\(seed).pcap")
-            let mapped = try MappedPcapReader(path: path)
-            let whole = try CaptureFixture.readAll(mapped)
-            let streamed = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 1 + Int(seed % 97)))
-            let parts = try CaptureFixture.readAll(streamed, targetBytes: targetBytes)
-            #expect(parts.0 == whole.0, "seed \(seed)")
-            #expect(streamed.warnings == mapped.warnings, "seed \(seed)")
+            try Self.expectStreamedMatchesMapped(seed: seed, readSize: 1 + Int(seed % 97), targets: [targetBytes])
         }
     }
 
@@ -47,17 +56,8 @@ import Testing
     @Test(arguments: [1, 7, 16, 33, 100, 4096])
     func walkingPieceByPieceMatchesMapped(pieceBytes: Int) throws {
         for seed in UInt64(0)..<60 {
-            let bytes = Self.damagedCopy(seed: seed)
-            let path = try CaptureFixture.write(bytes, name: "pieces-\(seed).pcap")
-            let mapped = try MappedPcapReader(path: path)
-            let whole = try CaptureFixture.readAll(mapped)
-            for target in [256, 1 << 20] {
-                let streamed = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 1 + Int(seed % 13)))
-                streamed.readPieceBytes = pieceBytes
-                let parts = try CaptureFixture.readAll(streamed, targetBytes: target)
-                #expect(parts.0 == whole.0, "seed \(seed), chunks of \(target)")
-                #expect(streamed.warnings == mapped.warnings, "seed \(seed), chunks of \(target)")
-            }
+            try Self.expectStreamedMatchesMapped(seed: seed, readSize: 1 + Int(seed % 13), targets: [256, 1 << 20],
+                                                 pieceBytes: pieceBytes)
         }
     }
 
