@@ -103,13 +103,8 @@ public final class FlowAssembler {
                         latest = max(latest, time)
                         let srcHigh = batch.srcHigh[i], srcLow = batch.srcLow[i]
                         let dstHigh = batch.dstHigh[i], dstLow = batch.dstLow[i]
-                        if shardCount > 1 {
-                            let pair = FlowHash.pair(srcHigh, srcLow, dstHigh, dstLow)
-                            // Scaled, not divided: no DIV per packet.
-                            shards[i] = UInt8(truncatingIfNeeded: ((pair >> 32) &* shardCount) >> 32)
-                        } else {
-                            shards[i] = 0  // one shard (two workers: the other decodes): no pair hash
-                        }
+                        // One shard (two workers: the other decodes) needs no pair hash.
+                        shards[i] = shardCount > 1 ? Self.shard(srcHigh, srcLow, dstHigh, dstLow, of: shardCount) : 0
                         let flags = PacketBatch.Flags(rawValue: batch.flags[i])
                         if flags.contains(.fragment) {
                             hashes[i] = 0
@@ -139,10 +134,17 @@ public final class FlowAssembler {
         if shards == 1 { return [UInt8](repeating: 0, count: batch.count) }
         var result = [UInt8](repeating: 0, count: batch.count)
         for i in 0..<batch.count {
-            let h = FlowHash.pair(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i])
-            result[i] = UInt8(truncatingIfNeeded: ((h >> 32) &* shards) >> 32)  // scaled, not divided: no DIV per packet
+            result[i] = Self.shard(batch.srcHigh[i], batch.srcLow[i], batch.dstHigh[i], batch.dstLow[i], of: shards)
         }
         return result
+    }
+
+    /// The shard, among `shards`, of a packet between these addresses (either direction).
+    @inline(__always)
+    private static func shard(_ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
+                              of shards: UInt64) -> UInt8 {
+        let h = FlowHash.pair(srcHigh, srcLow, dstHigh, dstLow)
+        return UInt8(truncatingIfNeeded: ((h >> 32) &* shards) >> 32)  // scaled, not divided: no DIV per packet
     }
 
     /// Adds `batches` (in capture order) and returns the flows that ended meanwhile, by first-seen time

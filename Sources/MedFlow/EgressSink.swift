@@ -57,9 +57,9 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
         if part == 0 {
             detector.consume(flows, range: 0..<middle)
         } else {
-            var half = secondHalf ?? EgressDetector(policy: detector.policy)
-            half.consume(flows, range: middle..<flows.count)
-            secondHalf = half
+            // Mutated in place: a copy taken out and stored back would copy its dictionary while both hold it.
+            if secondHalf == nil { secondHalf = EgressDetector(policy: detector.policy) }
+            secondHalf!.consume(flows, range: middle..<flows.count)
         }
     }
 

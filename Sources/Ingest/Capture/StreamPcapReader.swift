@@ -59,23 +59,19 @@ public final class StreamPcapReader: CaptureReader {
             // Outside damage the records are walked piece by piece as they are read, while the kernel's copy
             // is still in cache: one walk over the whole chunk afterwards missed the cache on every header.
             var walked: RecordScan? = pendingSkip == nil ? RecordScan(end: 0, records: 0, stoppedAtPartialRecord: false) : nil
-            if !ended {
-                while filled < capacity {
+            repeat {
+                if !ended && filled < capacity {
                     let piece = walked == nil ? capacity - filled : min(max(readPieceBytes, 1), capacity - filled)
                     let count = try readFully(&stream, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + piece)]))
                     filled += count
                     if count < piece { ended = true }
-                    if let scan = walked {
-                        walked = header.continueScan(scan, UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled]),
-                                                     baseOffset: streamOffset)
-                        if walked!.corrupt != nil { break }  // the chunk ends at the damage: read no further
-                    }
-                    if ended { break }
                 }
-            } else if let scan = walked {
-                walked = header.continueScan(scan, UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled]),
-                                             baseOffset: streamOffset)
-            }
+                if let scan = walked {
+                    walked = header.continueScan(scan, UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled]),
+                                                 baseOffset: streamOffset)
+                    if walked!.corrupt != nil { break }  // the chunk ends at the damage: read no further
+                }
+            } while !ended && filled < capacity
             let bytes = UnsafeRawBufferPointer(rebasing: storage.bytes[..<filled])
             if let skip = pendingSkip {
                 // Stepping over damage: look for the next plausible record, reading on whenever the bytes
