@@ -40,7 +40,7 @@ public final class OutputFile {
     ///   - path: Where the file appears once closed; an existing file there is replaced on ``close()``.
     ///     Add ``OutputCompression/fileExtension`` yourself if you want it.
     ///   - compression: The encoding of the file.
-    ///   - level: The compression level; `nil` uses the codec's default (zstd 3, LZ4 fast mode 0).
+    ///   - level: The compression level; `nil` uses medflow's default (zstd 1, LZ4 fast mode 0).
     ///     Ignored for ``OutputCompression/none``.
     ///   - backgroundCompression: zstd only: compress on a thread of zstd's own, so the writer's thread
     ///     encodes the next records meanwhile (result files; captures `synth` writes stay single-threaded,

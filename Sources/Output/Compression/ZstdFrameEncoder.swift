@@ -3,8 +3,11 @@ internal import CZstd
 /// Compresses a stream into one zstd frame with a content checksum, written to a ``FileSink`` as it
 /// goes. The corresponding C function is `ZSTD_compressStream2`.
 final class ZstdFrameEncoder: FrameEncoder {
-    /// The level used when none is given: 3, zstd's own default.
-    static let defaultLevel: Int32 = 3
+    /// The level used when none is given: 1. On medflow's own files it compresses better than zstd's
+    /// default 3 and about twice as fast (10 M-packet bulk run: egress NDJSON 12.4 MB to 1.20 MB at level 1,
+    /// 1.35 MB at 3; its 134 MB flow file to 19.4 MB against 20.3 MB; the hospital sample's files likewise),
+    /// and the egress file is compressed after the last packet, on the run's critical path.
+    static let defaultLevel: Int32 = 1
 
     /// zstd's worker threads for a background encoder.
     static let backgroundWorkers = 2
