@@ -83,6 +83,57 @@ public struct PacketStaging: ~Copyable {
         _count = i &+ 1
     }
 
+    /// The stage's column pointers as one value, for a decoding loop that stores its rows itself.
+    ///
+    /// Stored through a stage's own fields, each row reloaded the twelve pointers: a store through one column
+    /// could alias the stage as far as the compiler knows. A copy held by the loop stays in registers or its
+    /// stack frame instead.
+    public struct Columns {
+        @usableFromInline let timestamp: UnsafeMutablePointer<Int64>
+        @usableFromInline let srcHigh, srcLow, dstHigh, dstLow: UnsafeMutablePointer<UInt64>
+        @usableFromInline let srcPort, dstPort: UnsafeMutablePointer<UInt16>
+        @usableFromInline let proto, flags, tcpFlags: UnsafeMutablePointer<UInt8>
+        @usableFromInline let wireLength, fragmentID: UnsafeMutablePointer<UInt32>
+        /// How many rows the columns have room for.
+        public let limit: Int
+
+        @usableFromInline
+        init(_ stage: borrowing PacketStaging) {
+            timestamp = stage.timestamp
+            srcHigh = stage.srcHigh; srcLow = stage.srcLow; dstHigh = stage.dstHigh; dstLow = stage.dstLow
+            srcPort = stage.srcPort; dstPort = stage.dstPort
+            proto = stage.proto; flags = stage.flags; tcpFlags = stage.tcpFlags
+            wireLength = stage.wireLength; fragmentID = stage.fragmentID
+            limit = stage.limit
+        }
+
+        /// Stores row `i` (below ``limit``; the caller checks) with the fields of
+        /// ``PacketStaging/append(timestamp:src:dst:srcPort:dstPort:proto:flags:tcpFlags:wireLength:fragmentID:)``.
+        @inlinable @inline(__always)
+        public func store(
+            at i: Int, timestamp t: Int64, src: IPAddress, dst: IPAddress, srcPort sport: UInt16, dstPort dport: UInt16,
+            proto p: UInt8, flags f: PacketBatch.Flags, tcpFlags tf: UInt8, wireLength w: UInt32, fragmentID id: UInt32
+        ) {
+            timestamp[i] = t
+            srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
+            srcPort[i] = sport; dstPort[i] = dport
+            proto[i] = p; flags[i] = f.rawValue; tcpFlags[i] = tf
+            wireLength[i] = w; fragmentID[i] = id
+        }
+    }
+
+    /// Lets `body` store rows through the stage's ``Columns`` from index ``count`` on; `body` advances the
+    /// count it is given past each row it stores, never past ``Columns/limit``.
+    @inlinable
+    public mutating func withColumns<R>(_ body: (Columns, _ count: inout Int) -> R) -> R {
+        var n = _count
+        defer {
+            precondition(n >= _count && n <= limit, "rows stored outside the stage")
+            _count = n
+        }
+        return body(Columns(self), &n)
+    }
+
     /// Appends the staged packets to `batch`, in order, and empties the stage (an owned stage only: a
     /// stage over a batch's columns is that batch).
     public mutating func flush(into batch: inout PacketBatch) {

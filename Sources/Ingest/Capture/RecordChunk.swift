@@ -114,7 +114,8 @@ public struct RecordChunk: Sendable {
         }
     }
 
-    /// The decoding loop: a full `staging` is flushed into `batch` (given for an owned stage only).
+    /// The decoding loop: a full `staging` is flushed into `batch` (given for an owned stage only). Rows
+    /// are stored through the stage's ``PacketStaging/Columns``, which the loop holds.
     @inline(__always)
     private func decodeRecords(
         with decoder: PacketDecoder, filter: PacketFilter?, into staging: inout PacketStaging,
@@ -125,22 +126,40 @@ public struct RecordChunk: Sendable {
         let header = self.header
         var offset = 0
         let end = bytes.count
-        while offset &+ PcapFileHeader.recordHeaderSize <= end {
-            let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: offset)
-            let dataStart = offset &+ PcapFileHeader.recordHeaderSize
-            let capturedLength = min(Int(captured), end &- dataStart)  // scanning guaranteed it fits
-            let frame = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart &+ capturedLength)])
-            offset = dataStart &+ capturedLength
-            let wireLength = max(original, captured)
-            if let filter, !filter.matches(frame: frame, wireLength: wireLength) {
-                filteredOut &+= 1
-                continue
+        while true {
+            if staging.isFull {
+                // A stage over a batch's columns has room for recordCount packets: it is never full here.
+                guard let batch else { preconditionFailure("a chunk decoded more packets than it has records") }
+                staging.flush(into: &batch.pointee)
             }
-            let timestamp = header.timestamp(seconds: seconds, fraction: fraction)
-            // A stage over a batch's columns has room for recordCount packets: it is never full here.
-            if staging.isFull, let batch { staging.flush(into: &batch.pointee) }
-            decoder.decode(frame: frame, wireLength: wireLength, timestamp: timestamp, into: &staging,
-                           counters: &counters, dns: &dns)
+            let more = staging.withColumns { columns, n -> Bool in
+                while offset &+ PcapFileHeader.recordHeaderSize <= end {
+                    guard n < columns.limit else { return true }
+                    let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: offset)
+                    let dataStart = offset &+ PcapFileHeader.recordHeaderSize
+                    let capturedLength = min(Int(captured), end &- dataStart)  // scanning guaranteed it fits
+                    let frame = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart &+ capturedLength)])
+                    offset = dataStart &+ capturedLength
+                    let wireLength = max(original, captured)
+                    if let filter, !filter.matches(frame: frame, wireLength: wireLength) {
+                        filteredOut &+= 1
+                        continue
+                    }
+                    guard let row = decoder.decodeRow(frame: frame, wireLength: wireLength, counters: &counters) else {
+                        continue
+                    }
+                    let timestamp = header.timestamp(seconds: seconds, fraction: fraction)
+                    columns.store(at: n, timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort,
+                                  dstPort: row.dstPort, proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags,
+                                  wireLength: wireLength, fragmentID: row.fragmentID)
+                    n &+= 1
+                    if dns != nil {
+                        decoder.readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns!)
+                    }
+                }
+                return false
+            }
+            if !more { return }
         }
     }
 

@@ -120,25 +120,9 @@ public struct PacketDecoder: Sendable {
         readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns)
     }
 
-    /// Decodes one frame like ``decode(frame:wireLength:timestamp:into:counters:dns:)`` into a stage
-    /// instead of a batch (the caller flushes a full stage first), reading DNS answers when `dns` is not
-    /// `nil`: the form the capture decoding loop uses.
-    public func decode(
-        frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
-        into staging: inout PacketStaging, counters: inout DecodeCounters, dns: inout [DNSAnswer]?
-    ) {
-        guard let row = decodeRow(frame: frame, wireLength: wireLength, counters: &counters) else { return }
-        staging.append(
-            timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort, dstPort: row.dstPort,
-            proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags, wireLength: wireLength,
-            fragmentID: row.fragmentID
-        )
-        if dns != nil { readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns!) }
-    }
-
     /// Appends the A/AAAA answers of `row` to `dns` when it is a DNS response.
     @inline(__always)
-    private func readDNS(_ row: DecodedRow, frame: UnsafeRawBufferPointer, timestamp: Int64,
+    func readDNS(_ row: DecodedRow, frame: UnsafeRawBufferPointer, timestamp: Int64,
                          counters: inout DecodeCounters, dns: inout [DNSAnswer]) {
         guard row.srcPort == 53, row.payloadEnd > row.payloadStart, !row.flags.contains(.laterFragment) else { return }
         var start = row.payloadStart
@@ -164,9 +148,10 @@ public struct PacketDecoder: Sendable {
         }
     }
 
-    /// Decodes one frame and returns its row, or counts it as skipped and returns `nil`.
+    /// Decodes one frame and returns its row, or counts it as skipped and returns `nil`. The capture
+    /// decoding loop (``RecordChunk``) stores the row in its stage itself.
     @inline(__always)
-    private func decodeRow(
+    func decodeRow(
         frame: UnsafeRawBufferPointer, wireLength: UInt32, counters: inout DecodeCounters
     ) -> DecodedRow? {
         counters.frames &+= 1
