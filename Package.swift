@@ -70,7 +70,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "FlowModelTests", dependencies: ["FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "FlowModel", "CZstd", "CLZ4", "CPcap", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "FlowModel", "CPrefetch"], swiftSettings: swiftSettings),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Flows", "FlowModel"], swiftSettings: swiftSettings),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "FlowModel", "Output"], swiftSettings: swiftSettings),
         .testTarget(name: "OutputTests", dependencies: ["Output", "FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),

@@ -97,24 +97,25 @@ public final class FlowAssembler {
         shards = [UInt8](unsafeUninitializedCapacity: count) { shards, shardsWritten in
             srcFirst = [Bool](unsafeUninitializedCapacity: count) { srcFirst, srcFirstWritten in
                 hashes = [UInt64](unsafeUninitializedCapacity: count) { hashes, hashesWritten in
-                    for i in 0..<count {
-                        let time = batch.timestamp[i]
-                        earliest = min(earliest, time)
-                        latest = max(latest, time)
-                        let srcHigh = batch.srcHigh[i], srcLow = batch.srcLow[i]
-                        let dstHigh = batch.dstHigh[i], dstLow = batch.dstLow[i]
-                        // One shard (two workers: the other decodes) needs no pair hash.
-                        shards[i] = shardCount > 1 ? Self.shard(srcHigh, srcLow, dstHigh, dstLow, of: shardCount) : 0
-                        let flags = PacketBatch.Flags(rawValue: batch.flags[i])
-                        if flags.contains(.fragment) {
-                            hashes[i] = 0
-                            srcFirst[i] = false
-                            continue
+                    batch.withUnsafeColumns { columns in
+                        for i in 0..<count {
+                            let time = columns.timestamp[i]
+                            earliest = min(earliest, time)
+                            latest = max(latest, time)
+                            let srcHigh = columns.srcHigh[i], srcLow = columns.srcLow[i]
+                            let dstHigh = columns.dstHigh[i], dstLow = columns.dstLow[i]
+                            // One shard (two workers: the other decodes) needs no pair hash.
+                            shards[i] = shardCount > 1 ? Self.shard(srcHigh, srcLow, dstHigh, dstLow, of: shardCount) : 0
+                            if PacketBatch.Flags(rawValue: columns.flags[i]).contains(.fragment) {
+                                hashes[i] = 0
+                                srcFirst[i] = false
+                                continue
+                            }
+                            let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, columns.srcPort[i], columns.dstPort[i],
+                                                   columns.keyProtocol(i))
+                            hashes[i] = key.hash
+                            srcFirst[i] = key.srcFirst
                         }
-                        let key = CanonicalKey(srcHigh, srcLow, dstHigh, dstLow, batch.srcPort[i], batch.dstPort[i],
-                                               flags.contains(.link) ? UInt16(0x100) : UInt16(batch.proto[i]))
-                        hashes[i] = key.hash
-                        srcFirst[i] = key.srcFirst
                     }
                     hashesWritten = count
                 }
