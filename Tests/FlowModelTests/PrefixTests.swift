@@ -97,6 +97,8 @@ struct PrefixTests {
         for address in probes {
             let expected = prefixes.filter { $0.contains(address) }.max { $0.length < $1.length }
             #expect(set.longestMatch(address) == expected, "\(address)")
+            // The index form names the same prefix in `prefixes` (what the policy's zone table is keyed by).
+            #expect(set.longestMatchIndex(address).map { set.prefixes[$0] } == expected, "\(address)")
         }
     }
 
