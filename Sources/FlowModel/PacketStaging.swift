@@ -75,11 +75,8 @@ public struct PacketStaging: ~Copyable {
     ) {
         precondition(_count < limit, "PacketStaging is full")
         let i = _count
-        timestamp[i] = t
-        srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
-        srcPort[i] = sport; dstPort[i] = dport
-        proto[i] = p; flags[i] = f.rawValue; tcpFlags[i] = tf
-        wireLength[i] = w; fragmentID[i] = id
+        Columns(self).store(at: i, timestamp: t, src: src, dst: dst, srcPort: sport, dstPort: dport, proto: p, flags: f,
+                            tcpFlags: tf, wireLength: w, fragmentID: id)
         _count = i &+ 1
     }
 
