@@ -27,10 +27,12 @@ public struct BurstTracker: Sendable {
         }
     }
 
-    /// One tracked 5-tuple.
+    /// One tracked 5-tuple (88 bytes: the flags sit in the canonical tuple's padding).
     struct Track: Sendable {
         var canonical: Canonical
-        var key: BeaconKey
+        /// Whether endpoint b initiated: the key runs from b to a.
+        var initiatorIsB: Bool
+        var isStrobe = false
         /// The latest burst start or flow end seen.
         var lastPacket: Int64
         /// The first packet: the first burst's start.
@@ -40,7 +42,27 @@ public struct BurstTracker: Sendable {
         var bytesIn: UInt64 = 0
         /// Burst starts after the first (kept apart so a 5-tuple with one burst allocates nothing).
         var laterBursts: [Int64] = []
-        var isStrobe = false
+
+        /// Initiator, responder, responder port and protocol.
+        var key: BeaconKey {
+            let a = IPAddress(high: canonical.aHigh, low: canonical.aLow)
+            let b = IPAddress(high: canonical.bHigh, low: canonical.bLow)
+            let aPort = UInt16(truncatingIfNeeded: canonical.ports >> 16)
+            let bPort = UInt16(truncatingIfNeeded: canonical.ports)
+            return initiatorIsB
+                ? BeaconKey(src: b, dst: a, dport: aPort, proto: canonical.proto)
+                : BeaconKey(src: a, dst: b, dport: bPort, proto: canonical.proto)
+        }
+
+        /// Whether a flow from `src` to port `dstPort` runs in the key's direction.
+        @inline(__always)
+        func isOutbound(src: IPAddress, dstPort: UInt16) -> Bool {
+            initiatorIsB
+                ? src.high == canonical.bHigh && src.low == canonical.bLow
+                    && dstPort == UInt16(truncatingIfNeeded: canonical.ports >> 16)
+                : src.high == canonical.aHigh && src.low == canonical.aLow
+                    && dstPort == UInt16(truncatingIfNeeded: canonical.ports)
+        }
 
         /// Every burst start, in arrival order.
         var bursts: [Int64] { [firstSeen] + laterBursts }
@@ -55,7 +77,8 @@ public struct BurstTracker: Sendable {
     /// Open-addressing table, linear probing, power-of-two size: 0 for empty, else the key hash's high 32
     /// bits over the track index + 1, so a probe rejects other keys without reading their track.
     private var slots: [UInt64] = [UInt64](repeating: 0, count: 1024)
-    private var tracks: [Track] = []
+    /// In segments: grown as a doubling array, 200 k tracks moved and touched fresh memory twice.
+    private var tracks = SegmentedStore<Track>()
     /// Burst starts of 5-tuples beyond ``maximumKeys``.
     public private(set) var untrackedBursts: UInt64 = 0
 
@@ -80,20 +103,16 @@ public struct BurstTracker: Sendable {
             let t = start.timestamp
             if found >= 0 {
                 let maximumBursts = self.maximumBursts
-                tracks.withUnsafeMutableBufferPointer { tracks in
-                    let track = tracks.baseAddress! + found
-                    if track.pointee.laterBursts.count &+ 1 < maximumBursts {
-                        track.pointee.laterBursts.append(t)
+                tracks.update(found) { track in
+                    if track.laterBursts.count &+ 1 < maximumBursts {
+                        track.laterBursts.append(t)
                     } else {
-                        track.pointee.isStrobe = true
+                        track.isStrobe = true
                     }
-                    track.pointee.lastPacket = max(track.pointee.lastPacket, t)
+                    track.lastPacket = max(track.lastPacket, t)
                 }
             } else if tracks.count < maximumKeys {
-                let key = start.initiatorIsB
-                    ? BeaconKey(src: start.b, dst: start.a, dport: start.aPort, proto: start.proto)
-                    : BeaconKey(src: start.a, dst: start.b, dport: start.bPort, proto: start.proto)
-                tracks.append(Track(canonical: canonical, key: key, lastPacket: t, firstSeen: t, packets: 0))
+                tracks.append(Track(canonical: canonical, initiatorIsB: start.initiatorIsB, lastPacket: t, firstSeen: t))
                 slots[position] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(tracks.count)
                 if tracks.count * 2 > slots.count { grow() }
             } else {
@@ -106,47 +125,57 @@ public struct BurstTracker: Sendable {
     /// each track's key.
     public mutating func addTotals(of flows: FlowBatch) {
         guard !tracks.isEmpty else { return }
-        // First the keys and hashes of the batch's TCP/UDP flows, then the lookups, each loading the slot
-        // of the flow `prefetchDistance` ahead: with 200 k tracks the slots and tracks outgrow the caches.
-        var rows: [Int32] = []
-        var keys: [Canonical] = []
-        var hashes: [UInt64] = []
-        rows.reserveCapacity(flows.count); keys.reserveCapacity(flows.count); hashes.reserveCapacity(flows.count)
-        for i in 0..<flows.count {
-            let proto = flows.proto[i]
-            guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp,
-                  flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 else { continue }
-            let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
-            let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
-            let srcPort = flows.srcPort[i], dstPort = flows.dstPort[i]
-            let canonical = IPAddress.endpointPrecedes(src, srcPort, dst, dstPort)
-                ? Canonical(a: src, aPort: srcPort, b: dst, bPort: dstPort, proto: proto)
-                : Canonical(a: dst, aPort: dstPort, b: src, bPort: srcPort, proto: proto)
-            rows.append(Int32(truncatingIfNeeded: i))
-            keys.append(canonical)
-            hashes.append(canonical.hash)
-        }
-        for k in rows.indices {
-            if k &+ Self.prefetchDistance < rows.count {
-                let hash = hashes[k &+ Self.prefetchDistance]
-                slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & ($0.count &- 1))) }
+        // A block at a time, first the keys and hashes of its TCP/UDP flows, then the lookups, each loading
+        // the slot of the flow `prefetchDistance` ahead: with 200 k tracks the slots and tracks outgrow the
+        // caches. Blocks keep the scratch small: arrays for a whole 429 k-flow flush were 22 MB of fresh
+        // pages on the run's tail.
+        var rows: [Int32] = [], keys: [Canonical] = [], hashes: [UInt64] = []
+        let block = min(flows.count, Self.totalsBlock)
+        rows.reserveCapacity(block); keys.reserveCapacity(block); hashes.reserveCapacity(block)
+        var blockStart = 0
+        while blockStart < flows.count {
+            let blockEnd = min(blockStart + Self.totalsBlock, flows.count)
+            rows.removeAll(keepingCapacity: true); keys.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            for i in blockStart..<blockEnd {
+                let proto = flows.proto[i]
+                guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp,
+                      flows.flags[i] & FlowRecord.Flags.link.rawValue == 0 else { continue }
+                let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
+                let dst = IPAddress(high: flows.dstHigh[i], low: flows.dstLow[i])
+                let srcPort = flows.srcPort[i], dstPort = flows.dstPort[i]
+                let canonical = IPAddress.endpointPrecedes(src, srcPort, dst, dstPort)
+                    ? Canonical(a: src, aPort: srcPort, b: dst, bPort: dstPort, proto: proto)
+                    : Canonical(a: dst, aPort: dstPort, b: src, bPort: srcPort, proto: proto)
+                rows.append(Int32(truncatingIfNeeded: i))
+                keys.append(canonical)
+                hashes.append(canonical.hash)
             }
-            let found = locate(keys[k], hash: hashes[k]).found
-            guard found >= 0 else { continue }
-            let i = Int(rows[k])
-            let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
-            let dstPort = flows.dstPort[i]
-            tracks.withUnsafeMutableBufferPointer { tracks in
-                let track = tracks.baseAddress! + found
-                let outbound = track.pointee.key.src == src && track.pointee.key.dport == dstPort
-                let (out, back) = outbound ? (flows.bytesOut[i], flows.bytesIn[i]) : (flows.bytesIn[i], flows.bytesOut[i])
-                track.pointee.bytesOut &+= out
-                track.pointee.bytesIn &+= back
-                track.pointee.packets &+= flows.packetsOut[i] &+ flows.packetsIn[i]
-                track.pointee.lastPacket = max(track.pointee.lastPacket, flows.lastSeen[i])
+            for k in rows.indices {
+                if k &+ Self.prefetchDistance < rows.count {
+                    let hash = hashes[k &+ Self.prefetchDistance]
+                    slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & ($0.count &- 1))) }
+                }
+                let found = locate(keys[k], hash: hashes[k]).found
+                guard found >= 0 else { continue }
+                let i = Int(rows[k])
+                let src = IPAddress(high: flows.srcHigh[i], low: flows.srcLow[i])
+                let dstPort = flows.dstPort[i]
+                tracks.update(found) { track in
+                    let outbound = track.isOutbound(src: src, dstPort: dstPort)
+                    let (out, back) = outbound ? (flows.bytesOut[i], flows.bytesIn[i]) : (flows.bytesIn[i], flows.bytesOut[i])
+                    track.bytesOut &+= out
+                    track.bytesIn &+= back
+                    track.packets &+= flows.packetsOut[i] &+ flows.packetsIn[i]
+                    track.lastPacket = max(track.lastPacket, flows.lastSeen[i])
+                }
             }
+            blockStart = blockEnd
         }
     }
+
+    /// Flows per block of ``addTotals(of:)``.
+    static let totalsBlock = 4096
 
     /// How many flows ahead ``addTotals(of:)`` prefetches slots.
     static let prefetchDistance = 8
@@ -174,8 +203,8 @@ public struct BurstTracker: Sendable {
     private mutating func grow() {
         slots = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for (index, track) in tracks.enumerated() {
-            let hash = track.canonical.hash
+        for index in tracks.indices {
+            let hash = tracks[index].canonical.hash
             var position = Int(truncatingIfNeeded: hash) & mask
             while slots[position] != 0 { position = (position + 1) & mask }
             slots[position] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)

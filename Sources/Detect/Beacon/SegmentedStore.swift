@@ -21,14 +21,21 @@ struct SegmentedStore<Element>: RandomAccessCollection {
 
     /// Element `index`.
     subscript(index: Int) -> Element {
-        get {
+        _read {
             precondition(index >= 0 && index < count, "SegmentedStore index out of range")
-            return segments[index >> Self.segmentShift][index & (Self.segmentSize - 1)]
+            yield segments[index >> Self.segmentShift][index & (Self.segmentSize - 1)]
         }
         _modify {
             precondition(index >= 0 && index < count, "SegmentedStore index out of range")
             yield &segments[index >> Self.segmentShift][index & (Self.segmentSize - 1)]
         }
+    }
+
+    /// Runs `body` on element `index` in place: one access for several changes to it.
+    @inline(__always)
+    mutating func update<Result>(_ index: Int, _ body: (inout Element) -> Result) -> Result {
+        precondition(index >= 0 && index < count, "SegmentedStore index out of range")
+        return body(&segments[index >> Self.segmentShift][index & (Self.segmentSize - 1)])
     }
 
     /// Appends `element` at index ``count``.
