@@ -237,20 +237,29 @@ final class FlowTable {
         e.pointee.status = keyBits  // start() keeps them
         if keyBits & FlowStatus.wide != 0 { s.highs[slot] = FlowHighs(a: key.aHigh, b: key.bHigh) }
         start(e, timestamp: ts, fromA: key.srcFirst, tcpFlags: tcpFlags, length: length, status: 0)
-        if burstGap != .max { noteBurst(e, timestamp: ts) }
+        if burstGap != .max && Self.notesFlowStart(proto: proto, tcpFlags: tcpFlags) {
+            noteBurst(e, timestamp: ts, flowStart: ts)
+        }
         if usedCount * 8 > s.capacity * 7 { rebuild() }
     }
 
-    /// Notes a burst start in `e`'s 5-tuple (TCP and UDP only).
+    /// Whether a new flow's first packet is noted as a burst start at once: not for a TCP connection opened
+    /// by a SYN (or SYN-ACK), whose start is noted with its first quiet gap, if it has one (``BurstStart``).
+    @inline(__always)
+    private static func notesFlowStart(proto: UInt8, tcpFlags: UInt8) -> Bool {
+        proto != TransportProtocol.tcp || tcpFlags & TCPFlags.syn == 0
+    }
+
+    /// Notes a burst start at `ts` in `e`'s 5-tuple (TCP and UDP only), in a flow that began at `flowStart`.
     @inline(never)
-    private func noteBurst(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64) {
+    private func noteBurst(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, flowStart: Int64) {
         let proto = e.pointee.proto  // 0 for link-layer flows
         guard proto == TransportProtocol.tcp || proto == TransportProtocol.udp else { return }
         let h = slots.highs(of: e)
         burstStarts.append(BurstStart(
             a: IPAddress(high: h.a, low: e.pointee.aLow), b: IPAddress(high: h.b, low: e.pointee.bLow),
             aPort: e.pointee.aPort, bPort: e.pointee.bPort, proto: proto,
-            initiatorIsB: e.pointee.status & FlowStatus.initiatorIsB != 0, timestamp: ts))
+            initiatorIsB: e.pointee.status & FlowStatus.initiatorIsB != 0, timestamp: ts, flowStart: flowStart))
     }
 
     /// Starts a new flow (or a new piece of one) in an occupied slot with this packet.
@@ -275,26 +284,41 @@ final class FlowTable {
     private func update(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
                         length: UInt64) {
         // A burst starts after the quiet gap, whether the packet continues this flow or starts the next one.
-        if ts &- e.pointee.last >= burstGap { noteBurst(e, timestamp: ts) }
+        let gap = ts &- e.pointee.last >= burstGap
         let status = e.pointee.status
         let isTCP = e.pointee.proto == TransportProtocol.tcp
         if e.pointee.packetsAB >= piecePacketLimit || e.pointee.packetsBA >= piecePacketLimit {
             // A 32-bit packet count is full: the piece ends as at the active timeout and the flow goes on.
-            return continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+            continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+            if gap { noteBurst(e, timestamp: ts, flowStart: BurstStart.unknownFlowStart) }
+            return
         }
         if isTCP && FlowStatus.isClosed(status) {
             let synOnly = tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn
             if synOnly || ts &- e.pointee.last > configuration.tcpCloseLinger {
                 export(e, reason: FlowStatus.closeReason(status))
                 start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
+                if gap && Self.notesFlowStart(proto: e.pointee.proto, tcpFlags: tcpFlags) {
+                    noteBurst(e, timestamp: ts, flowStart: ts)
+                }
                 return
             }
         } else if ts &- e.pointee.last > idleTimeout(isTCP: isTCP) {
             export(e, reason: .idle)
             start(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length, status: 0)
+            if gap && Self.notesFlowStart(proto: e.pointee.proto, tcpFlags: tcpFlags) {
+                noteBurst(e, timestamp: ts, flowStart: ts)
+            }
             return
         } else if ts &- e.pointee.first > configuration.activeTimeout {
-            return continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+            continuePiece(e, status: status, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+            if gap { noteBurst(e, timestamp: ts, flowStart: BurstStart.unknownFlowStart) }
+            return
+        }
+        // A gap in a flow's first piece carries its start: a SYN-opened connection's start is noted only now.
+        if gap {
+            noteBurst(e, timestamp: ts,
+                      flowStart: status & FlowStatus.continuation == 0 ? e.pointee.first : BurstStart.unknownFlowStart)
         }
         accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
     }

@@ -108,3 +108,90 @@ extension BurstTrackerTests {
         #expect(tracker.findings(detector: BeaconDetector()).isEmpty)
     }
 }
+
+/// TCP connections opened by a SYN are noted only from their first quiet gap on, carrying their start; UDP
+/// flows and TCP flows caught mid-connection from their first packet.
+extension BurstTrackerTests {
+    /// A TCP session on one 5-tuple: a handshake at `start` (unless `handshake` is false), then a burst
+    /// (request, answer) every `period` s, `bursts` of them after the handshake's own.
+    static func tlsSession(start: Double, period: Double, bursts: Int, sport: UInt16 = 51_000,
+                           handshake: Bool = true) -> PacketBatch {
+        var batch = PacketBatch()
+        func packet(_ t: Double, out: Bool, flags: UInt8, length: UInt32) {
+            batch.append(timestamp: Int64(t * 1e9), src: out ? client : server, dst: out ? server : client,
+                         srcPort: out ? sport : 443, dstPort: out ? 443 : sport, proto: TransportProtocol.tcp,
+                         tcpFlags: flags, wireLength: length)
+        }
+        if handshake {
+            packet(start, out: true, flags: TCPFlags.syn, length: 74)
+            packet(start + 0.01, out: false, flags: TCPFlags.syn | TCPFlags.ack, length: 74)
+        }
+        packet(start + 0.02, out: true, flags: TCPFlags.ack | TCPFlags.psh, length: 300)
+        for k in 1...max(1, bursts) where bursts > 0 {
+            let t = start + Double(k) * period
+            packet(t, out: true, flags: TCPFlags.ack | TCPFlags.psh, length: 200)
+            packet(t + 0.03, out: false, flags: TCPFlags.ack | TCPFlags.psh, length: 900)
+        }
+        return batch
+    }
+
+    /// Burst starts the flow table notes for `batches` (one shard, quiet gap 1 s).
+    static func noted(_ batches: [PacketBatch]) -> [BurstStart] {
+        let assembler = FlowAssembler(configuration: FlowConfiguration(burstGap: 1), shards: 1)
+        var starts: [BurstStart] = []
+        for batch in batches {
+            _ = assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)])
+            starts += assembler.takeBurstStarts()
+        }
+        _ = assembler.finish()
+        return starts
+    }
+
+    @Test func aSYNOpenedConnectionWithoutAQuietGapNotesNothing() {
+        #expect(Self.noted([Self.tlsSession(start: 10, period: 0.2, bursts: 20)]).isEmpty)
+    }
+
+    @Test func aSYNOpenedConnectionIsNotedFromItsFirstGapWithItsStart() throws {
+        let starts = Self.noted([Self.tlsSession(start: 10, period: 30, bursts: 3)])
+        #expect(starts.map(\.timestamp) == [40.0, 70, 100].map { Int64($0 * 1e9) })
+        #expect(starts.allSatisfy { $0.flowStart == Int64(10.0 * 1e9) })
+        var tracker = BurstTracker()
+        tracker.record(starts)
+        #expect(tracker.trackedKeys == 1 && tracker.untrackedBursts == 0)
+    }
+
+    @Test func udpFlowsAndMidConnectionTCPAreNotedFromTheirFirstPacket() {
+        let udp = Self.noted(Self.quicFlow(period: 0.1, jitter: 0, bursts: 3, seed: 1))
+        #expect(udp.count == 1 && udp.first?.flowStart == udp.first?.timestamp)
+        let midway = Self.noted([Self.tlsSession(start: 10, period: 0.2, bursts: 3, handshake: false)])
+        #expect(midway.map(\.timestamp) == [Int64((10 + 0.02) * 1e9)])
+    }
+
+    /// A held-open TLS session beaconing every 30 s is an intra-flow beacon whose beats include its start.
+    @Test func aHeldOpenTLSSessionIsAnIntraFlowBeaconCountingItsStart() throws {
+        var tracker = BurstTracker()
+        Self.track([Self.tlsSession(start: 100, period: 30, bursts: 39)], into: &tracker)
+        let finding = try #require(tracker.findings(detector: BeaconDetector()).first)
+        #expect(finding.kind == .intraFlow)
+        #expect(finding.connections == 40)
+        #expect(finding.key == BeaconKey(src: Self.client, dst: Self.server, dport: 443, proto: TransportProtocol.tcp))
+        #expect(abs(finding.periodicity.period - 30) <= 1.5)
+    }
+
+    /// Two SYN-opened connections of one 5-tuple, each with quiet gaps: each start counts once.
+    @Test func eachConnectionsStartCountsOnce() throws {
+        var tracker = BurstTracker()
+        var first = Self.tlsSession(start: 100, period: 30, bursts: 19)
+        let second = Self.tlsSession(start: 700, period: 30, bursts: 19)
+        // The first connection closes (FIN both ways) before the second opens.
+        for (t, out) in [(671.0, true), (671.01, false)] {
+            first.append(timestamp: Int64(t * 1e9), src: out ? Self.client : Self.server,
+                         dst: out ? Self.server : Self.client, srcPort: out ? 51_000 : 443, dstPort: out ? 443 : 51_000,
+                         proto: TransportProtocol.tcp, tcpFlags: TCPFlags.fin | TCPFlags.ack, wireLength: 66)
+        }
+        Self.track([first, second], into: &tracker)
+        #expect(tracker.trackedKeys == 1)
+        let finding = try #require(tracker.findings(detector: BeaconDetector()).first)
+        #expect(finding.connections == 40)
+    }
+}

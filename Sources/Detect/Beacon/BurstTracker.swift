@@ -27,7 +27,7 @@ public struct BurstTracker: Sendable {
         }
     }
 
-    /// One tracked 5-tuple (88 bytes: the flags sit in the canonical tuple's padding).
+    /// One tracked 5-tuple (96 bytes: the flags sit in the canonical tuple's padding).
     struct Track: Sendable {
         var canonical: Canonical
         /// Whether endpoint b initiated: the key runs from b to a.
@@ -42,6 +42,19 @@ public struct BurstTracker: Sendable {
         var bytesIn: UInt64 = 0
         /// Burst starts after the first (kept apart so a 5-tuple with one burst allocates nothing).
         var laterBursts: [Int64] = []
+        /// The latest flow start counted as a burst start (``BurstStart/flowStart``).
+        var lastFlowStart: Int64
+
+        /// Adds a burst start after the first, or marks the track a strobe once it holds `maximumBursts`.
+        @inline(__always)
+        mutating func add(_ t: Int64, maximumBursts: Int) {
+            if laterBursts.count &+ 1 < maximumBursts {
+                laterBursts.append(t)
+            } else {
+                isStrobe = true
+            }
+            lastPacket = max(lastPacket, t)
+        }
 
         /// Initiator, responder, responder port and protocol.
         var key: BeaconKey {
@@ -94,25 +107,30 @@ public struct BurstTracker: Sendable {
 
     /// Records burst starts, as the flow table noted them (a 5-tuple's in time order).
     ///
-    /// A 5-tuple's first start creates its track, oriented as the flow table oriented its flow.
+    /// A 5-tuple's first start creates its track, oriented as the flow table oriented its flow. A start
+    /// whose flow began earlier, at a time the track has not counted (``BurstStart/flowStart``: a
+    /// SYN-opened connection is noted from its first quiet gap on), counts that flow start first.
     public mutating func record(_ starts: [BurstStart]) {
         for start in starts {
             let canonical = Canonical(a: start.a, aPort: start.aPort, b: start.b, bPort: start.bPort, proto: start.proto)
             let hash = canonical.hash
             let (found, position) = locate(canonical, hash: hash)
-            let t = start.timestamp
+            let t = start.timestamp, flowStart = start.flowStart
+            let knowsFlowStart = flowStart != BurstStart.unknownFlowStart
             if found >= 0 {
                 let maximumBursts = self.maximumBursts
                 tracks.update(found) { track in
-                    if track.laterBursts.count &+ 1 < maximumBursts {
-                        track.laterBursts.append(t)
-                    } else {
-                        track.isStrobe = true
+                    if knowsFlowStart && flowStart != track.lastFlowStart {
+                        if flowStart != t { track.add(flowStart, maximumBursts: maximumBursts) }
+                        track.lastFlowStart = flowStart
                     }
-                    track.lastPacket = max(track.lastPacket, t)
+                    track.add(t, maximumBursts: maximumBursts)
                 }
             } else if tracks.count < maximumKeys {
-                tracks.append(Track(canonical: canonical, initiatorIsB: start.initiatorIsB, lastPacket: t, firstSeen: t))
+                var track = Track(canonical: canonical, initiatorIsB: start.initiatorIsB, lastPacket: t,
+                                  firstSeen: knowsFlowStart ? min(flowStart, t) : t, lastFlowStart: flowStart)
+                if track.firstSeen != t { track.add(t, maximumBursts: maximumBursts) }
+                tracks.append(track)
                 slots[position] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(tracks.count)
                 if tracks.count * 2 > slots.count { grow() }
             } else {
