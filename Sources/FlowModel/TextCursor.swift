@@ -62,34 +62,47 @@ public struct TextCursor {
         digits(value, count: length)
     }
 
-    /// Writes `value` zero-padded to exactly `count` decimal digits (its lowest `count` digits when wider).
+    /// Writes `value` zero-padded to exactly `count` decimal digits (its lowest `count` digits when wider),
+    /// two digits per division.
     @inlinable
     public mutating func digits(_ value: UInt64, count: Int) {
         assert(position + count <= limit, "TextCursor overflow")
+        let pairs = Self.digitPairs.utf8Start
         var value = value
         var index = count
-        while index > 0 {
-            index &-= 1
-            position[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
-            value /= 10
+        while index >= 2 {
+            let pair = Int(truncatingIfNeeded: value % 100) &* 2
+            value /= 100
+            index &-= 2
+            position[index] = pairs[pair]
+            position[index &+ 1] = pairs[pair &+ 1]
         }
+        if index == 1 { position[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10) }
         position += count
+    }
+
+    /// "00" to "99", the two digits of each value below 100.
+    @usableFromInline static var digitPairs: StaticString {
+        """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
     }
 
     /// Writes `value` in lower-case hexadecimal without leading zeros (4 bytes at most).
     @inlinable
     public mutating func hex(_ value: UInt16) {
-        var started = false
-        var shift: UInt16 = 12
-        while true {
-            let nibble = UInt8(truncatingIfNeeded: (value >> shift) & 0xF)
-            if nibble != 0 || started || shift == 0 {
-                put(Self.hexDigit(nibble))
-                started = true
-            }
-            if shift == 0 { break }
-            shift &-= 4
+        assert(position + 4 <= limit, "TextCursor overflow")
+        let count = value == 0 ? 1 : (19 &- value.leadingZeroBitCount) >> 2
+        var value = value
+        var index = count
+        while index > 0 {
+            index &-= 1
+            position[index] = Self.hexDigit(UInt8(truncatingIfNeeded: value & 0xF))
+            value >>= 4
         }
+        position += count
     }
 
     /// Writes `value` as two lower-case hexadecimal digits.

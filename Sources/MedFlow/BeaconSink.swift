@@ -106,7 +106,7 @@ public final class BeaconSink: BurstStartSink, DNSAnswerSink {
         for finding in findings { finding.encode(into: &encoder) }
         do {
             let file = try OutputFile(path: path, compression: compression, backgroundCompression: true)
-            try file.write(encoder.bytes)
+            try encoder.withBytes { bytes throws(OutputError) in try file.write(bytes) }
             try file.close()
         } catch {
             throw .output(error)

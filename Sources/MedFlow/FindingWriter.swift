@@ -24,7 +24,7 @@ final class FindingWriter {
         encoder.beginRecord()
         body(&encoder)
         encoder.endRecord()
-        if encoder.bytes.count >= 1 << 20 { try flush() }
+        if encoder.count >= 1 << 20 { try flush() }
     }
 
     /// Writes what is left and closes the file under its final name.
@@ -34,8 +34,8 @@ final class FindingWriter {
     }
 
     private func flush() throws(AnalysisError) {
-        guard !encoder.bytes.isEmpty else { return }
-        do { try file.write(encoder.bytes) } catch { throw .output(error) }
-        encoder.bytes.removeAll(keepingCapacity: true)
+        guard encoder.count > 0 else { return }
+        do { try encoder.withBytes { bytes throws(OutputError) in try file.write(bytes) } } catch { throw .output(error) }
+        encoder.removeAll()
     }
 }

@@ -65,7 +65,7 @@ public final class FlowFileWriter: FlowSink {
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {
         flows.encode(into: &encoder)
         flowsWritten += flows.count
-        if encoder.bytes.count >= 1 << 20 { try flush() }
+        if encoder.count >= 1 << 20 { try flush() }
     }
 
     /// Writes what is left and closes the file under its final name.
@@ -75,9 +75,9 @@ public final class FlowFileWriter: FlowSink {
     }
 
     private func flush() throws(AnalysisError) {
-        guard !encoder.bytes.isEmpty else { return }
-        do { try file.write(encoder.bytes) } catch { throw .output(error) }
-        encoder.bytes.removeAll(keepingCapacity: true)
+        guard encoder.count > 0 else { return }
+        do { try encoder.withBytes { bytes throws(OutputError) in try file.write(bytes) } } catch { throw .output(error) }
+        encoder.removeAll()
     }
 }
 

@@ -34,6 +34,30 @@ import Testing
         #expect(Self.text { $0.hexByte(0x0A); $0.hexByte(0xF0) } == "<0af0>")
     }
 
+    /// Two digits per division: every width from 0 to 20 against the standard library's text.
+    @Test func digitsOfEveryWidthMatchTheStandardLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        for count in 0...20 {
+            for _ in 0..<200 {
+                let value = UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng)
+                let full = String(repeating: "0", count: 20) + String(value)
+                #expect(Self.text { $0.digits(value, count: count) } == "<\(full.suffix(count))>")
+            }
+        }
+    }
+
+    /// Every 16-bit value in hexadecimal, as `String(_:radix:)` writes it.
+    @Test func hexadecimalOfEveryValue() {
+        for value in 0...UInt16.max {
+            var out: [UInt8] = []
+            out.withText(capacity: 4) { $0.hex(value) }
+            if String(decoding: out, as: UTF8.self) != String(value, radix: 16) {
+                Issue.record("hex(\(value)) wrote \(String(decoding: out, as: UTF8.self))")
+                return
+            }
+        }
+    }
+
     @Test func bytesAndStaticText() {
         #expect(Self.text { $0.put("null"); $0.put(UInt8(ascii: ",")); $0.put("") } == "<null,>")
         #expect(Self.text(capacity: 0) { _ in } == "<>")

@@ -69,4 +69,31 @@ import Testing
         json.header(["a", "b"])
         #expect(json.bytes.isEmpty)
     }
+
+    /// A copy of an encoder keeps its bytes when the other one writes on or forgets its own; the buffer
+    /// grows past its first 64 KiB; ``RecordEncoder/withBytes(_:)`` sees what ``RecordEncoder/bytes`` holds.
+    @Test func copiesAreIndependentAndTheBufferGrows() {
+        var first = RecordEncoder(format: .ndjson)
+        first.beginRecord(); first.integer("a", UInt64(1)); first.endRecord()
+        var second = first
+        second.beginRecord(); second.string("b", String(repeating: "x", count: 100_000)); second.endRecord()
+        #expect(String(decoding: first.bytes, as: UTF8.self) == "{\"a\":1}\n")
+        #expect(second.count == 8 + 6 + 100_000 + 3)
+        #expect(second.withBytes { Array($0) } == second.bytes)
+        let kept = second
+        second.removeAll()
+        #expect(second.count == 0 && kept.count == 100_017)
+        first.removeAll()
+        first.beginRecord(); first.boolean("c", false); first.endRecord()
+        #expect(String(decoding: first.bytes, as: UTF8.self) == "{\"c\":false}\n")
+    }
+
+    /// Escaped strings longer than the buffer, every escape at once.
+    @Test func longEscapedStringsGrowTheBuffer() {
+        let value = String(repeating: "\"\\\n\u{01}", count: 20_000)
+        let json = Self.line(.ndjson) { $0.string("s", value) }
+        #expect(json == #"{"s":""# + String(repeating: #"\"\\\n\u0001"#, count: 20_000) + "\"}\n")
+        let csv = Self.line(.csv) { $0.string("s", String(repeating: "a\"", count: 40_000)) }
+        #expect(csv == "\"" + String(repeating: "a\"\"", count: 40_000) + "\"\n")
+    }
 }
