@@ -7,6 +7,10 @@ import Ingest
 /// One step is read ahead at most: ``start()`` begins reading, ``wait()`` returns what was read. The
 /// reader is used by one task at a time, the queue's between the two calls, so its warnings are read only
 /// after ``wait()``. Without `background` the step is read on the caller's thread in ``start()``.
+///
+/// The first steps are smaller (a sixteenth of the chunk size, then a quarter): nothing can be decoded
+/// before the first step is read, nor assembled before it is decoded, so a full first step of 4 × 4 MB
+/// kept a core idle for the 15 ms its reading took (into fresh buffers) and the flow table for 15 more.
 final class ChunkReadAhead: @unchecked Sendable {
     // @unchecked: `reader` is used by the read in flight only (``WorkAhead`` runs one at a time).
 
@@ -37,8 +41,18 @@ final class ChunkReadAhead: @unchecked Sendable {
     /// Waits for the step ``start()`` began and returns it (an empty step when none was started).
     func wait() -> Step { ahead.wait() }
 
+    /// Steps read so far.
+    private var stepsRead = 0
+
+    /// The chunk size of the next step: ramping up to `targetBytes` over the first steps.
+    static func chunkBytes(step: Int, targetBytes: Int) -> Int {
+        step >= 2 ? targetBytes : max(64 << 10, targetBytes >> (step == 0 ? 4 : 2))
+    }
+
     private func readStep() -> Step {
         var result = Step()
+        let targetBytes = Self.chunkBytes(step: stepsRead, targetBytes: self.targetBytes)
+        stepsRead += 1
         do {
             while result.chunks.count < perStep, let chunk = try reader.nextChunk(targetBytes: targetBytes) {
                 result.chunks.append(chunk)
