@@ -64,12 +64,9 @@ public struct FlowBatchBuilder: ~Copyable {
         flags f: UInt8, firstSeen first: Int64, lastSeen last: Int64, packetsOut po: UInt64, bytesOut bo: UInt64,
         packetsIn pi: UInt64, bytesIn bi: UInt64, tcpFlagsOut fo: UInt8, tcpFlagsIn fi: UInt8, endReason e: UInt8
     ) {
-        precondition(i >= 0 && i < capacity, "FlowBatchBuilder position out of range")
-        srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
-        srcPort[i] = sport; dstPort[i] = dport; proto[i] = p; flags[i] = f
-        firstSeen[i] = first; lastSeen[i] = last
-        packetsOut[i] = po; bytesOut[i] = bo; packetsIn[i] = pi; bytesIn[i] = bi
-        tcpFlagsOut[i] = fo; tcpFlagsIn[i] = fi; endReason[i] = e
+        writer.write(at: i, src: src, dst: dst, srcPort: sport, dstPort: dport, proto: p, flags: f, firstSeen: first,
+                     lastSeen: last, packetsOut: po, bytesOut: bo, packetsIn: pi, bytesIn: bi, tcpFlagsOut: fo,
+                     tcpFlagsIn: fi, endReason: e)
     }
 
     /// Appends `record`.
@@ -83,11 +80,17 @@ public struct FlowBatchBuilder: ~Copyable {
     /// Writes `record` at position `i`, as ``write(at:src:dst:srcPort:dstPort:proto:flags:firstSeen:lastSeen:packetsOut:bytesOut:packetsIn:bytesIn:tcpFlagsOut:tcpFlagsIn:endReason:)`` does.
     @inlinable
     public func write(at i: Int, _ record: FlowRecord) {
-        write(at: i, src: record.src, dst: record.dst, srcPort: record.srcPort, dstPort: record.dstPort,
-              proto: record.proto, flags: record.flags.rawValue, firstSeen: record.firstSeen,
-              lastSeen: record.lastSeen, packetsOut: record.packetsOut, bytesOut: record.bytesOut,
-              packetsIn: record.packetsIn, bytesIn: record.bytesIn, tcpFlagsOut: record.tcpFlagsOut,
-              tcpFlagsIn: record.tcpFlagsIn, endReason: record.endReason.rawValue)
+        writer.write(at: i, record)
+    }
+
+    /// The builder's columns as a ``FlowColumnWriter``.
+    @inlinable
+    var writer: FlowColumnWriter {
+        FlowColumnWriter(
+            capacity: capacity, srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow, srcPort: srcPort,
+            dstPort: dstPort, proto: proto, flags: flags, firstSeen: firstSeen, lastSeen: lastSeen,
+            packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
+            tcpFlagsOut: tcpFlagsOut, tcpFlagsIn: tcpFlagsIn, endReason: endReason)
     }
 
     /// The flows appended, as a batch: each column copied out once (side by side for many flows, as the

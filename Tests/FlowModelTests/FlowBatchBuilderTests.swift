@@ -1,3 +1,4 @@
+import Dispatch
 import FlowModel
 import Testing
 
@@ -26,5 +27,25 @@ import Testing
         let positioned = FlowBatchBuilder(capacity: count + 5)
         for (i, record) in records.enumerated().reversed() { positioned.write(at: i, record) }
         #expect(Self.records(of: positioned.build(written: count)) == records)
+    }
+
+    /// ``FlowBatch/filling(capacity:_:)``: positions written in place, side by side in disjoint ranges,
+    /// give the batch of the records written, cut to the count the body returns.
+    @Test(arguments: [0, 1, 100, FlowBatch.parallelGatherThreshold + 17])
+    func fillingWritesTheBatchInPlace(count: Int) {
+        let records = (0..<count).map(Self.record)
+        let pieces = 4
+        let batch = FlowBatch.filling(capacity: count + 3) { out in
+            #expect(out.capacity == count + 3)
+            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                for i in stride(from: count * piece / pieces, to: count * (piece + 1) / pieces, by: 1) {
+                    out.write(at: i, records[i])
+                }
+            }
+            return count
+        }
+        #expect(batch.count == count)
+        #expect(Self.records(of: batch) == records)
+        #expect(FlowBatch.filling(capacity: 0) { _ in 0 }.isEmpty)
     }
 }
