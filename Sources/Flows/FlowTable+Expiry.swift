@@ -76,14 +76,23 @@ extension FlowTable {
     /// batches to each other copied all of them again, into fresh pages, on one core). The flows come out
     /// in slot order whatever the number of pieces.
     func finish(pieces: Int = 1) {
+        finish(slots: 0..<slots.capacity, pieces: pieces)
+        fragments.removeAll()
+    }
+
+    /// Exports the open flows of slots `slotRange` as ``finish(pieces:)`` exports all of them: called range
+    /// after range, the end-of-input flush reaches the sinks a block at a time, and each block's memory
+    /// serves the next (``FlowAssembler/finish(parallelism:blockSlots:deliver:)``).
+    func finish(slots slotRange: Range<Int>, pieces: Int) {
         nonisolated(unsafe) let s = slots  // piece p writes the control bytes of its own slot range only
         let now = self.now, configuration = self.configuration
-        let count = max(1, min(pieces, s.capacity >> 12))
+        let count = max(1, min(pieces, slotRange.count >> 12))
         let offsets = UnsafeMutableBufferPointer<Int>.allocate(capacity: count + 1)
         offsets.initialize(repeating: 0)
         defer { offsets.deallocate() }
         nonisolated(unsafe) let starts = offsets  // invariant: piece p writes starts[p + 1] only, then all read
-        let range: @Sendable (Int) -> Range<Int> = { (s.capacity * $0 / count)..<(s.capacity * ($0 + 1) / count) }
+        let base = slotRange.lowerBound, width = slotRange.count
+        let range: @Sendable (Int) -> Range<Int> = { (base + width * $0 / count)..<(base + width * ($0 + 1) / count) }
         forEachSideBySide(count) { piece in
             var live = 0
             for slot in range(piece) where s.isLive(slot) { live &+= 1 }
@@ -107,9 +116,8 @@ extension FlowTable {
             }
             return total
         }
-        liveCount = 0
+        liveCount -= total
         if finished.isEmpty { finished = flows } else { finished.append(contentsOf: flows) }
-        fragments.removeAll()
     }
 
     /// Makes room in a full table: ends the least recently active eighth of its flows (by last packet

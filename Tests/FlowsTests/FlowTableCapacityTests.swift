@@ -66,6 +66,30 @@ import Testing
         #expect(finished(parallelism) == whole)
     }
 
+    /// The end-of-input flush a block of slots at a time gives the flows of one flush, in the same order
+    /// (slot order, shard after shard), whatever the block size; with first-seen order it is one block.
+    @Test(arguments: [(1, 1 << 9), (1, 1 << 12), (1, 1 << 20), (3, 1 << 10)])
+    func finishingInBlocksEqualsFinishingWhole(shards: Int, blockSlots: Int) {
+        let (batch, _) = randomPackets(count: 30_000, keys: 5_000, seed: 7)
+        func assembler(ordered: Bool) -> FlowAssembler {
+            let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: 0), shards: shards)
+            assembler.ordersByFirstSeen = ordered
+            #expect(assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)]).isEmpty)
+            return assembler
+        }
+        for ordered in [false, true] {
+            let whole = assembler(ordered: ordered).finish(parallelism: 2).records
+            #expect(whole.count > 4_000)
+            let blocked = assembler(ordered: ordered)
+            var blocks: [FlowBatch] = []
+            blocked.finish(parallelism: 2, blockSlots: blockSlots) { blocks.append($0) }
+            #expect(blocks.allSatisfy { !$0.isEmpty })
+            #expect(blocks.flatMap(\.records) == whole)
+            #expect(blocked.openFlows == 0)
+            if ordered { #expect(blocks.count == 1) } else if blockSlots <= 1 << 10 { #expect(blocks.count > 1) }
+        }
+    }
+
     /// Growing in place (``FlowTable/rebuild()`` doubling its slots where they are) keeps every flow
     /// reachable: 40 000 UDP flows in a first second, idle until a sweep leaves them as tombstones, then
     /// 80 000 others two minutes later in four steps, so the table doubles past 2 MB (the `mremap` path)

@@ -13,9 +13,11 @@ import Testing
     static let sample = SharedCaptures.projectRoot.appendingPathComponent("datasets/hospital-2h").path
 
     /// Analyses the hospital with its policy; returns the summary and the findings files' lines.
-    static func run(workers: Int, threshold: Int) throws -> (AnalysisSummary, [String: [Substring]]) {
+    static func run(workers: Int, threshold: Int, blockSlots: Int = 1 << 17) throws
+        -> (AnalysisSummary, [String: [Substring]]) {
         var pipeline = PipelineOptions(inputs: [sample + ".pcap.zst"], workers: workers)
         pipeline.sideBySideFlushFlows = threshold
+        pipeline.flushBlockSlots = blockSlots
         let directory = temporaryDirectory()
         var options = AnalyzeOptions(pipeline: pipeline, outputDirectory: directory, compression: .none)
         options.policyPath = sample + ".policy.yaml"
@@ -37,6 +39,19 @@ import Testing
         #expect(serialFiles["beacons"]!.count > 5 && serialFiles["egress"]!.count > 5 && !serialFiles["fanout"]!.isEmpty)
         for name in ["beacons", "egress", "fanout"] {
             #expect(parallelFiles[name] == serialFiles[name], "\(name)")
+        }
+    }
+
+    /// The flush in blocks of 512 table slots (about 20 of them here), side by side or not, writes what one
+    /// block writes.
+    @Test(arguments: [1, 2])
+    func theFlushInBlocksWritesWhatOneBlockWrites(workers: Int) throws {
+        let (whole, wholeFiles) = try Self.run(workers: workers, threshold: 1)
+        let (blocked, blockedFiles) = try Self.run(workers: workers, threshold: 1, blockSlots: 512)
+        #expect(blocked.totals.flows == whole.totals.flows)
+        #expect(blocked.totals.flowPackets == whole.totals.flowPackets)
+        for name in ["beacons", "egress", "fanout"] {
+            #expect(blockedFiles[name] == wholeFiles[name], "\(name)")
         }
     }
 }
