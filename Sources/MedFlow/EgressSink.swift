@@ -1,6 +1,7 @@
 public import Detect
 public import FlowModel
 public import Output
+internal import Dispatch
 
 /// Runs the ``EgressDetector`` over the pipeline's flows, learns DNS names from its DNS answers, and
 /// writes `egress.*` when the pipeline ends.
@@ -11,9 +12,12 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
         "reason", "severity", "dns_name", "upload", "beacon",
     ]
 
-    private var detector: EgressDetector
-    /// The detector of the second half of side-by-side batches (``consume(_:part:)``), until ``finish()``.
-    private var secondHalf: EgressDetector?
+    /// The detectors of the two shares of connections (``EgressDetector/consume(_:share:of:)``): each part
+    /// of a side-by-side batch takes one share, and at ``finish()`` the two decide their findings side by
+    /// side, merged in order. (Halves of each batch by position, merged at the end, cost a dictionary merge
+    /// and one long serial finish on the run's tail.)
+    private var shareZero: EgressDetector
+    private var shareOne: EgressDetector
     private var names = DNSNameTable()
     private let writer: FindingWriter
     /// Supplies the beacon findings' keys at finish, when a beacon detector ran before this sink finishes.
@@ -32,7 +36,8 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
     ///   - compression: zstd, lz4 or none.
     public init(policy: CompiledPolicy, path: String, format: OutputFormat, compression: OutputCompression)
         throws(AnalysisError) {
-        detector = EgressDetector(policy: policy)
+        shareZero = EgressDetector(policy: policy)
+        shareOne = EgressDetector(policy: policy)
         writer = try FindingWriter(path: path, format: format, compression: compression, fields: Self.fieldNames)
     }
 
@@ -42,25 +47,18 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
     /// The DNS name table learnt so far.
     public var nameTable: DNSNameTable { names }
 
-    /// Feeds the flows to the detector.
+    /// Feeds the flows to both detectors, each taking its share.
     public func consume(_ flows: FlowBatch) throws(AnalysisError) {
-        detector.consume(flows)
+        shareZero.consume(flows, sharingWith: &shareOne)
     }
 
-    /// Two: each half of a large batch goes to a detector of its own (part 1's is merged in at
-    /// ``finish()``), so the end-of-input flush is not one long task beside the others.
+    /// Two: each share of the connections of a large batch goes to its own detector, so the end-of-input
+    /// flush is not one long task beside the others.
     public var sideBySideParts: Int { 2 }
 
-    /// Part 0 takes the first half of `flows`, part 1 the second half.
+    /// Part 0 takes share 0 of `flows`, part 1 share 1 (each mutates its own detector in place).
     public func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) {
-        let middle = flows.count / 2
-        if part == 0 {
-            detector.consume(flows, range: 0..<middle)
-        } else {
-            // Mutated in place: a copy taken out and stored back would copy its dictionary while both hold it.
-            if secondHalf == nil { secondHalf = EgressDetector(policy: detector.policy) }
-            secondHalf!.consume(flows, range: middle..<flows.count)
-        }
+        if part == 0 { shareZero.consume(flows, share: 0, of: 2) } else { shareOne.consume(flows, share: 1, of: 2) }
     }
 
     /// Adds DNS answers to the name table.
@@ -71,11 +69,17 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
 
     /// Decides the findings and writes them, most severe first.
     public func finish() throws(AnalysisError) {
-        if let secondHalf {
-            detector.merge(secondHalf)
-            self.secondHalf = nil
+        let beacons = beaconKeys?()
+        let names = self.names
+        nonisolated(unsafe) let sink = self  // invariant: task 0 reads shareZero only, task 1 shareOne only
+        let decided = UnsafeMutableBufferPointer<[EgressFinding]>.allocate(capacity: 2)
+        decided.initialize(repeating: [])
+        defer { decided.deinitialize(); decided.deallocate() }
+        nonisolated(unsafe) let output = decided  // invariant: task i writes output[i] only
+        DispatchQueue.concurrentPerform(iterations: 2) { share in
+            output[share] = (share == 0 ? sink.shareZero : sink.shareOne).finish(names: names, beacons: beacons)
         }
-        findings = detector.finish(names: names, beacons: beaconKeys?())
+        findings = EgressDetector.mergedFindings(decided[0], decided[1])
         for finding in findings {
             try writer.record { encoder in
                 encoder.address("src", finding.key.src)

@@ -168,4 +168,32 @@ struct EgressDetectorTests {
         beyond.consume(batch, range: 15..<40)  // clamped to the batch
         #expect(beyond.flowsSeen == 5)
     }
+
+    @Test("two shares of the connections, in two detectors, give the findings of one, merged in order")
+    func shares() throws {
+        // Severities, bytes and keys vary, so the merge has to interleave the two lists.
+        let ports: [UInt16] = [8080, 445, 22]
+        let flows: [FlowRecord] = (0..<60).map { (i: Int) -> FlowRecord in
+            let out = UInt64(1000 * (i % 9) + i)
+            return Self.flow("10.50.1.\(20 + i % 5)", "198.51.100.\(i % 7)", ports[i % 3], at: Int64(i), out: out)
+        }
+        let batch = FlowBatch(flows)
+        var whole = EgressDetector(policy: try Self.policy())
+        whole.consume(batch)
+        let expected = whole.finish()
+        #expect(expected.count > 20)
+        var zero = EgressDetector(policy: try Self.policy()), one = EgressDetector(policy: try Self.policy())
+        zero.consume(batch, share: 0, of: 2)
+        one.consume(batch, share: 1, of: 2)
+        #expect(!zero.finish().isEmpty && !one.finish().isEmpty)
+        #expect(Set(zero.finish().map(\.key)).isDisjoint(with: one.finish().map(\.key)))
+        #expect(EgressDetector.mergedFindings(zero.finish(), one.finish()) == expected)
+        #expect(EgressDetector.mergedFindings(one.finish(), zero.finish()) == expected)
+        var sharedZero = EgressDetector(policy: try Self.policy()), sharedOne = EgressDetector(policy: try Self.policy())
+        sharedZero.consume(FlowBatch(Array(flows.prefix(25))), sharingWith: &sharedOne)
+        sharedZero.consume(FlowBatch(Array(flows.dropFirst(25))), sharingWith: &sharedOne)
+        #expect(sharedZero.flowsSeen == 60)
+        #expect(sharedZero.finish() == zero.finish() && sharedOne.finish() == one.finish())
+        #expect(EgressDetector.mergedFindings(expected, []) == expected)
+    }
 }

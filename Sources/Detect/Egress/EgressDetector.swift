@@ -55,25 +55,75 @@ public struct EgressDetector: Sendable {
     /// Takes the flows of `range` of a batch: two detectors given two ranges of one batch and then
     /// ``merge(_:)``d hold what one detector given the whole batch holds.
     public mutating func consume(_ flows: FlowBatch, range: Range<Int>) {
-        let thresholds = policy.policy.thresholds
-        for i in range.clamped(to: 0..<flows.count) {
+        consume(flows, range: range, share: 0, of: 1)
+    }
+
+    /// Takes the flows of `flows` whose connection falls in share `share` of `shares` (a hash of the
+    /// connection key): detectors that each took one share of every batch hold disjoint connections, so
+    /// their findings together, merged in order (``mergedFindings(_:_:)``), are those of one detector given
+    /// everything, and no dictionary has to be merged into another. Every flow counts in ``flowsSeen`` of
+    /// share 0's detector.
+    public mutating func consume(_ flows: FlowBatch, share: Int, of shares: Int) {
+        consume(flows, range: 0..<flows.count, share: share, of: shares)
+    }
+
+    /// Takes every flow of `flows`: share 0 of two (``consume(_:share:of:)``) here, share 1 into `other`, in
+    /// one pass over the batch.
+    public mutating func consume(_ flows: FlowBatch, sharingWith other: inout EgressDetector) {
+        for i in 0..<flows.count {
             flowsSeen &+= 1
-            if FlowRecord.Flags(rawValue: flows.flags[i]).contains(.link) { continue }
-            let (src, dst, dport, bytesOut, bytesIn) = Orientation.oriented(flows, i)
-            let proto = flows.proto[i]
-            guard let (zone, reason) = classify(src: src, dst: dst, dport: dport, proto: proto) else { continue }
-            let key = ConnectionKey(src: src, dst: dst, dport: dport, proto: proto)
-            let continuation = FlowRecord.Flags(rawValue: flows.flags[i]).contains(.continuation)
-            let upload = Self.isUpload(out: bytesOut, in: bytesIn, thresholds)
-            let first = flows.firstSeen[i], last = flows.lastSeen[i]
-            Self.update(&aggregates[key, default: Aggregate(zone: zone, reason: reason)]) { aggregate in
-                if !continuation { aggregate.flows &+= 1 }
-                aggregate.bytesOut &+= bytesOut
-                aggregate.bytesIn &+= bytesIn
-                aggregate.firstSeen = min(aggregate.firstSeen, first)
-                aggregate.lastSeen = max(aggregate.lastSeen, last)
-                if upload { aggregate.largeUploadFlow = true }
-            }
+            guard let connection = Self.connection(flows, i) else { continue }
+            if connection.share(of: 2) == 0 { add(connection, flows, i) } else { other.add(connection, flows, i) }
+        }
+    }
+
+    private mutating func consume(_ flows: FlowBatch, range: Range<Int>, share: Int, of shares: Int) {
+        let shareCount = UInt64(max(1, shares)), ownShare = UInt64(share)
+        for i in range.clamped(to: 0..<flows.count) {
+            if ownShare == 0 { flowsSeen &+= 1 }
+            guard let connection = Self.connection(flows, i),
+                  shareCount == 1 || connection.share(of: shareCount) == ownShare else { continue }
+            add(connection, flows, i)
+        }
+    }
+
+    /// Flow `i` as its connection (``Orientation``) and the bytes each way; `nil` for a link-layer flow.
+    @inline(__always)
+    private static func connection(_ flows: FlowBatch, _ i: Int) -> OrientedFlow? {
+        if FlowRecord.Flags(rawValue: flows.flags[i]).contains(.link) { return nil }
+        let (src, dst, dport, bytesOut, bytesIn) = Orientation.oriented(flows, i)
+        return OrientedFlow(src: src, dst: dst, dport: dport, proto: flows.proto[i], bytesOut: bytesOut, bytesIn: bytesIn)
+    }
+
+    /// A flow's connection and its bytes each way.
+    private struct OrientedFlow {
+        let src: IPAddress, dst: IPAddress
+        let dport: UInt16, proto: UInt8
+        let bytesOut: UInt64, bytesIn: UInt64
+
+        @inline(__always)
+        func share(of shares: UInt64) -> UInt64 {
+            ConnectionKey.share(src: src, dst: dst, dport: dport, proto: proto, of: shares)
+        }
+    }
+
+    /// Adds flow `i` of `flows` (whose connection is `c`) to its connection's totals when the policy does not
+    /// allow it outright.
+    @inline(__always)
+    private mutating func add(_ c: OrientedFlow, _ flows: FlowBatch, _ i: Int) {
+        guard let (zone, reason) = classify(src: c.src, dst: c.dst, dport: c.dport, proto: c.proto) else { return }
+        let key = ConnectionKey(src: c.src, dst: c.dst, dport: c.dport, proto: c.proto)
+        let continuation = FlowRecord.Flags(rawValue: flows.flags[i]).contains(.continuation)
+        let upload = Self.isUpload(out: c.bytesOut, in: c.bytesIn, policy.policy.thresholds)
+        let first = flows.firstSeen[i], last = flows.lastSeen[i]
+        let (bytesOut, bytesIn) = (c.bytesOut, c.bytesIn)
+        Self.update(&aggregates[key, default: Aggregate(zone: zone, reason: reason)]) { aggregate in
+            if !continuation { aggregate.flows &+= 1 }
+            aggregate.bytesOut &+= bytesOut
+            aggregate.bytesIn &+= bytesIn
+            aggregate.firstSeen = min(aggregate.firstSeen, first)
+            aggregate.lastSeen = max(aggregate.lastSeen, last)
+            if upload { aggregate.largeUploadFlow = true }
         }
     }
 
@@ -137,11 +187,27 @@ public struct EgressDetector: Sendable {
                 severity: Self.severity(reason: aggregate.reason, dport: key.dport, upload: upload, beacon: beacon)))
         }
         // Sort indices by a flat key: moving findings (with their strings) during the sort costs more.
-        let keys = findings.map { finding in
-            SortKey(rank: UInt8(Severity.critical.rawValue - finding.severity.rawValue), bytes: ~finding.bytesOut,
-                    src: finding.key.src, dst: finding.key.dst, port: UInt32(finding.key.dport) << 8 | UInt32(finding.key.proto))
-        }
+        let keys = findings.map(SortKey.init)
         return findings.indices.sorted { keys[$0] < keys[$1] }.map { findings[$0] }
+    }
+
+    /// Two lists of findings in output order (``finish(names:beacons:)``), of detectors that took disjoint
+    /// shares (``consume(_:share:of:)``), as one list in output order.
+    public static func mergedFindings(_ a: [EgressFinding], _ b: [EgressFinding]) -> [EgressFinding] {
+        var merged: [EgressFinding] = []
+        merged.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        var keyA = a.first.map(SortKey.init), keyB = b.first.map(SortKey.init)
+        while let ka = keyA, let kb = keyB {
+            if kb < ka {
+                merged.append(b[j]); j += 1; keyB = j < b.count ? SortKey(b[j]) : nil
+            } else {
+                merged.append(a[i]); i += 1; keyA = i < a.count ? SortKey(a[i]) : nil
+            }
+        }
+        merged.append(contentsOf: a[i...])
+        merged.append(contentsOf: b[j...])
+        return merged
     }
 
     /// The output order: most severe, then most bytes out, then by key.
@@ -151,6 +217,14 @@ public struct EgressDetector: Sendable {
         let src: IPAddress
         let dst: IPAddress
         let port: UInt32
+
+        init(_ finding: EgressFinding) {
+            rank = UInt8(Severity.critical.rawValue - finding.severity.rawValue)
+            bytes = ~finding.bytesOut
+            src = finding.key.src
+            dst = finding.key.dst
+            port = UInt32(finding.key.dport) << 8 | UInt32(finding.key.proto)
+        }
 
         static func < (lhs: SortKey, rhs: SortKey) -> Bool {
             if lhs.rank != rhs.rank { return lhs.rank < rhs.rank }

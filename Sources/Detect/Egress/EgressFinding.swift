@@ -20,6 +20,14 @@ public struct ConnectionKey: Hashable, Sendable {
         hasher.combine(mix64(addresses &+ (UInt64(dport) << 8 | UInt64(proto)) &* 0xFF51_AFD7_ED55_8CCD))
     }
 
+    /// Which of `shares` shares the connection falls in (``EgressDetector/consume(_:share:of:)``).
+    @inline(__always)
+    static func share(src: IPAddress, dst: IPAddress, dport: UInt16, proto: UInt8, of shares: UInt64) -> UInt64 {
+        let h = mix64((src.low &* 0x9E37_79B9_7F4A_7C15) ^ (dst.low &* 0xC2B2_AE3D_27D4_EB4F) ^ src.high ^ dst.high
+                      ^ (UInt64(dport) << 8 | UInt64(proto)))
+        return ((h >> 32) &* shares) >> 32
+    }
+
     /// Creates a key.
     public init(src: IPAddress, dst: IPAddress, dport: UInt16, proto: UInt8) {
         self.src = src
