@@ -129,6 +129,20 @@ public final class FlowAssembler {
         return keys
     }
 
+    /// ``PacketKeys`` of `batch` from the hashes and orientations its decoding loop worked out (`hashed`,
+    /// for every packet); only the shards are worked out here, and with one shard not even those. Without
+    /// `hashed` (or when it does not cover the batch) as ``keys(for:)``. Pure: decoding workers call it
+    /// concurrently.
+    public func keys(for batch: PacketBatch, hashed: PacketKeyHashes?) -> PacketKeys {
+        guard let hashed, hashed.hashes.count == batch.count, hashed.srcFirst.count == batch.count else {
+            return keys(for: batch)
+        }
+        var keys = PacketKeys(shards: shardIndices(for: batch), hashes: hashed.hashes, srcFirst: hashed.srcFirst)
+        keys.earliest = hashed.earliest
+        keys.latest = hashed.latest
+        return keys
+    }
+
     /// The shard of every packet of `batch`. Pure: decoding workers call it concurrently.
     public func shardIndices(for batch: PacketBatch) -> [UInt8] {
         let shards = UInt64(tables.count)

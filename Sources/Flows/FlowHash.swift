@@ -21,14 +21,10 @@ enum FlowHash {
         return a &+ b
     }
 
-    /// A hash of a canonical (already ordered) flow key; never 0 or 1, which mark empty and deleted slots.
+    /// A hash of a canonical (already ordered) flow key (``FlowModel/FlowKeyHash/key(_:_:_:_:_:_:_:)``).
     @inline(__always)
     static func key(_ aHigh: UInt64, _ aLow: UInt64, _ bHigh: UInt64, _ bLow: UInt64,
                     _ aPort: UInt16, _ bPort: UInt16, _ proto: UInt16) -> UInt64 {
-        let ports = UInt64(aPort) << 32 | UInt64(bPort) << 16 | UInt64(proto)
-        let addresses = (aLow &* 0x9E37_79B9_7F4A_7C15) ^ (bLow &* 0xC2B2_AE3D_27D4_EB4F)
-            ^ (aHigh &* 0x1656_67B1_9E37_79F9) ^ (bHigh &* 0xD6E8_FEB8_6659_FD93)
-        let h = mix64(addresses &+ (ports &* 0xFF51_AFD7_ED55_8CCD))
-        return h < 2 ? h &+ 2 : h
+        FlowKeyHash.key(aHigh, aLow, bHigh, bLow, aPort, bPort, proto)
     }
 }

@@ -53,10 +53,12 @@ final class StepDecoder: Sendable {
         let work: @Sendable (Int) -> Void = { [self] i in
             var item = Decoded()
             item.dns = readDNS ? [] : nil
+            // Each packet's key hash and orientation come out of the decoding loop itself.
+            var hashed: PacketKeyHashes? = PacketKeyHashes()
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
-                             filteredOut: &item.filteredOut, dns: &item.dns)
+                             filteredOut: &item.filteredOut, dns: &item.dns, keys: &hashed)
             chunks[i].releasePages()
-            item.keys = assembler.keys(for: item.batch)
+            item.keys = assembler.keys(for: item.batch, hashed: hashed)
             output[i] = item
         }
         if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }

@@ -77,4 +77,32 @@ struct FlowAssemblerStepTests {
         #expect(threaded.openFlows == reference.openFlows)
         #expect(threaded.finish().records == reference.finish().records)
     }
+
+    /// Keys from the hashes a decoding loop worked out (``PacketKeyHashes``) are the keys worked out from the
+    /// columns, fragments included, for one shard and several.
+    @Test(arguments: [1, 3])
+    func keysFromDecodedHashesEqualKeysFromColumns(shards: Int) {
+        let assembler = FlowAssembler(configuration: Self.configuration, shards: shards)
+        for batch in Self.steps() {
+            var hashed = PacketKeyHashes()
+            for i in 0..<batch.count {
+                let flags = PacketBatch.Flags(rawValue: batch.flags[i])
+                let key = FlowKeyHash.packet(
+                    src: IPAddress(high: batch.srcHigh[i], low: batch.srcLow[i]), srcPort: batch.srcPort[i],
+                    dst: IPAddress(high: batch.dstHigh[i], low: batch.dstLow[i]), dstPort: batch.dstPort[i],
+                    proto: flags.contains(.link) ? 0x100 : UInt16(batch.proto[i]))
+                hashed.hashes.append(flags.contains(.fragment) ? 0 : key.hash)
+                hashed.srcFirst.append(flags.contains(.fragment) ? false : key.srcFirst)
+                hashed.earliest = min(hashed.earliest, batch.timestamp[i])
+                hashed.latest = max(hashed.latest, batch.timestamp[i])
+            }
+            let fromColumns = assembler.keys(for: batch), fromHashes = assembler.keys(for: batch, hashed: hashed)
+            #expect(fromHashes.shards == fromColumns.shards && fromHashes.hashes == fromColumns.hashes)
+            #expect(fromHashes.srcFirst == fromColumns.srcFirst)
+            #expect(fromHashes.earliest == fromColumns.earliest && fromHashes.latest == fromColumns.latest)
+            // Hashes of another batch are not taken.
+            hashed.hashes.removeLast()
+            #expect(assembler.keys(for: batch, hashed: hashed).hashes == fromColumns.hashes)
+        }
+    }
 }

@@ -99,28 +99,69 @@ public struct RecordChunk: Sendable {
         with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
         counters: inout DecodeCounters, filteredOut: inout UInt64, dns: inout [DNSAnswer]?
     ) {
+        var keys: PacketKeyHashes? = nil
+        decode(with: decoder, filter: filter, into: &batch, counters: &counters, filteredOut: &filteredOut, dns: &dns,
+               keys: &keys)
+    }
+
+    /// Decodes every record as ``decode(with:filter:into:counters:filteredOut:dns:)`` does and, when `keys` is
+    /// not `nil` and `batch` is empty, sets it to each packet's flow-key hash and orientation and the time
+    /// range, worked out as the packet is decoded (else to `nil`).
+    public func decode(
+        with decoder: PacketDecoder, filter: PacketFilter?, into batch: inout PacketBatch,
+        counters: inout DecodeCounters, filteredOut: inout UInt64, dns: inout [DNSAnswer]?,
+        keys: inout PacketKeyHashes?
+    ) {
         // An empty batch gets the records written straight into its columns (a chunk never holds more
         // packets than records); else they are staged and appended.
         if batch.isEmpty && recordCount > 0 {
-            batch = PacketBatch.filling(capacity: recordCount) { staging in
-                decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: nil, counters: &counters,
-                              filteredOut: &filteredOut, dns: &dns)
+            guard keys != nil else {
+                batch = PacketBatch.filling(capacity: recordCount) { staging in
+                    var range = (earliest: Int64.max, latest: Int64.min)
+                    decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: nil, counters: &counters,
+                                  filteredOut: &filteredOut, dns: &dns, keys: nil, range: &range)
+                }
+                return
             }
+            var hashed = PacketKeyHashes()
+            var decoded = 0
+            let capacity = recordCount
+            hashed.hashes = [UInt64](unsafeUninitializedCapacity: capacity) { hashes, hashesWritten in
+                hashed.srcFirst = [Bool](unsafeUninitializedCapacity: capacity) { srcFirst, srcFirstWritten in
+                    batch = PacketBatch.filling(capacity: capacity) { staging in
+                        var range = (earliest: Int64.max, latest: Int64.min)
+                        decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: nil,
+                                      counters: &counters, filteredOut: &filteredOut, dns: &dns,
+                                      keys: (hashes.baseAddress!, srcFirst.baseAddress!), range: &range)
+                        decoded = staging.count
+                        (hashed.earliest, hashed.latest) = range
+                    }
+                    srcFirstWritten = decoded
+                }
+                hashesWritten = decoded
+            }
+            keys = hashed
         } else {
+            keys = nil
             var staging = PacketStaging()
+            var range = (earliest: Int64.max, latest: Int64.min)
             decodeRecords(with: decoder, filter: filter, into: &staging, flushingInto: &batch, counters: &counters,
-                          filteredOut: &filteredOut, dns: &dns)
+                          filteredOut: &filteredOut, dns: &dns, keys: nil, range: &range)
             staging.flush(into: &batch)
         }
     }
 
     /// The decoding loop: a full `staging` is flushed into `batch` (given for an owned stage only). Rows
     /// are stored through the stage's ``PacketStaging/Columns``, which the loop holds.
+    /// With `keys` (a stage over a batch's columns only), each row's flow-key hash and orientation are
+    /// stored at its index too, and `range` takes the rows' times.
     @inline(__always)
     private func decodeRecords(
         with decoder: PacketDecoder, filter: PacketFilter?, into staging: inout PacketStaging,
         flushingInto batch: UnsafeMutablePointer<PacketBatch>?, counters: inout DecodeCounters,
-        filteredOut: inout UInt64, dns: inout [DNSAnswer]?
+        filteredOut: inout UInt64, dns: inout [DNSAnswer]?,
+        keys: (hashes: UnsafeMutablePointer<UInt64>, srcFirst: UnsafeMutablePointer<Bool>)?,
+        range: inout (earliest: Int64, latest: Int64)
     ) {
         let bytes = self.bytes
         let header = self.header
@@ -152,6 +193,20 @@ public struct RecordChunk: Sendable {
                     columns.store(at: n, timestamp: timestamp, src: row.src, dst: row.dst, srcPort: row.srcPort,
                                   dstPort: row.dstPort, proto: row.proto, flags: row.flags, tcpFlags: row.tcpFlags,
                                   wireLength: wireLength, fragmentID: row.fragmentID)
+                    if let keys {
+                        range.earliest = min(range.earliest, timestamp)
+                        range.latest = max(range.latest, timestamp)
+                        if row.flags.contains(.fragment) {
+                            keys.hashes[n] = 0
+                            keys.srcFirst[n] = false
+                        } else {
+                            let key = FlowKeyHash.packet(src: row.src, srcPort: row.srcPort, dst: row.dst,
+                                                         dstPort: row.dstPort,
+                                                         proto: row.flags.contains(.link) ? 0x100 : UInt16(row.proto))
+                            keys.hashes[n] = key.hash
+                            keys.srcFirst[n] = key.srcFirst
+                        }
+                    }
                     n &+= 1
                     if dns != nil {
                         decoder.readDNS(row, frame: frame, timestamp: timestamp, counters: &counters, dns: &dns!)
