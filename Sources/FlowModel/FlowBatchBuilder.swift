@@ -9,32 +9,29 @@ public struct FlowBatchBuilder: ~Copyable {
     /// Flows appended so far.
     @inlinable public var count: Int { _count }
     @usableFromInline var _count = 0
-    @usableFromInline let srcHigh, srcLow, dstHigh, dstLow: UnsafeMutablePointer<UInt64>
-    @usableFromInline let srcPort, dstPort: UnsafeMutablePointer<UInt16>
-    @usableFromInline let proto, flags, tcpFlagsOut, tcpFlagsIn, endReason: UnsafeMutablePointer<UInt8>
-    @usableFromInline let firstSeen, lastSeen: UnsafeMutablePointer<Int64>
-    @usableFromInline let packetsOut, bytesOut, packetsIn, bytesIn: UnsafeMutablePointer<UInt64>
+    /// The columns, allocated here, written through by position.
+    @usableFromInline let writer: FlowColumnWriter
 
     /// Creates a builder with room for `capacity` flows.
     public init(capacity: Int) {
         let n = max(capacity, 1)
         self.capacity = capacity
-        srcHigh = .allocate(capacity: n); srcLow = .allocate(capacity: n)
-        dstHigh = .allocate(capacity: n); dstLow = .allocate(capacity: n)
-        srcPort = .allocate(capacity: n); dstPort = .allocate(capacity: n)
-        proto = .allocate(capacity: n); flags = .allocate(capacity: n)
-        tcpFlagsOut = .allocate(capacity: n); tcpFlagsIn = .allocate(capacity: n); endReason = .allocate(capacity: n)
-        firstSeen = .allocate(capacity: n); lastSeen = .allocate(capacity: n)
-        packetsOut = .allocate(capacity: n); bytesOut = .allocate(capacity: n)
-        packetsIn = .allocate(capacity: n); bytesIn = .allocate(capacity: n)
+        writer = FlowColumnWriter(
+            capacity: capacity, srcHigh: .allocate(capacity: n), srcLow: .allocate(capacity: n),
+            dstHigh: .allocate(capacity: n), dstLow: .allocate(capacity: n), srcPort: .allocate(capacity: n),
+            dstPort: .allocate(capacity: n), proto: .allocate(capacity: n), flags: .allocate(capacity: n),
+            firstSeen: .allocate(capacity: n), lastSeen: .allocate(capacity: n), packetsOut: .allocate(capacity: n),
+            bytesOut: .allocate(capacity: n), packetsIn: .allocate(capacity: n), bytesIn: .allocate(capacity: n),
+            tcpFlagsOut: .allocate(capacity: n), tcpFlagsIn: .allocate(capacity: n), endReason: .allocate(capacity: n))
     }
 
     deinit {
-        srcHigh.deallocate(); srcLow.deallocate(); dstHigh.deallocate(); dstLow.deallocate()
-        srcPort.deallocate(); dstPort.deallocate(); proto.deallocate(); flags.deallocate()
-        tcpFlagsOut.deallocate(); tcpFlagsIn.deallocate(); endReason.deallocate()
-        firstSeen.deallocate(); lastSeen.deallocate()
-        packetsOut.deallocate(); bytesOut.deallocate(); packetsIn.deallocate(); bytesIn.deallocate()
+        let c = writer
+        c.srcHigh.deallocate(); c.srcLow.deallocate(); c.dstHigh.deallocate(); c.dstLow.deallocate()
+        c.srcPort.deallocate(); c.dstPort.deallocate(); c.proto.deallocate(); c.flags.deallocate()
+        c.tcpFlagsOut.deallocate(); c.tcpFlagsIn.deallocate(); c.endReason.deallocate()
+        c.firstSeen.deallocate(); c.lastSeen.deallocate()
+        c.packetsOut.deallocate(); c.bytesOut.deallocate(); c.packetsIn.deallocate(); c.bytesIn.deallocate()
     }
 
     /// Whether another flow fits.
@@ -83,29 +80,19 @@ public struct FlowBatchBuilder: ~Copyable {
         writer.write(at: i, record)
     }
 
-    /// The builder's columns as a ``FlowColumnWriter``.
-    @inlinable
-    var writer: FlowColumnWriter {
-        FlowColumnWriter(
-            capacity: capacity, srcHigh: srcHigh, srcLow: srcLow, dstHigh: dstHigh, dstLow: dstLow, srcPort: srcPort,
-            dstPort: dstPort, proto: proto, flags: flags, firstSeen: firstSeen, lastSeen: lastSeen,
-            packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
-            tcpFlagsOut: tcpFlagsOut, tcpFlagsIn: tcpFlagsIn, endReason: endReason)
-    }
-
     /// The flows appended, as a batch: each column copied out once (side by side for many flows, as the
     /// end-of-input flush has: copying 17 columns of 400 k flows on one core left the other idle).
     public consuming func build() -> FlowBatch {
-        let n = _count
+        let n = _count, c = writer
         func copy<T>(_ base: UnsafeMutablePointer<T>) -> () -> [T] { { Array(UnsafeBufferPointer(start: base, count: n)) } }
         return FlowBatch.assembled([
-            .init(\.srcHigh, copy(srcHigh)), .init(\.srcLow, copy(srcLow)), .init(\.dstHigh, copy(dstHigh)),
-            .init(\.dstLow, copy(dstLow)), .init(\.srcPort, copy(srcPort)), .init(\.dstPort, copy(dstPort)),
-            .init(\.proto, copy(proto)), .init(\.flags, copy(flags)), .init(\.firstSeen, copy(firstSeen)),
-            .init(\.lastSeen, copy(lastSeen)), .init(\.packetsOut, copy(packetsOut)), .init(\.bytesOut, copy(bytesOut)),
-            .init(\.packetsIn, copy(packetsIn)), .init(\.bytesIn, copy(bytesIn)),
-            .init(\.tcpFlagsOut, copy(tcpFlagsOut)), .init(\.tcpFlagsIn, copy(tcpFlagsIn)),
-            .init(\.endReason, copy(endReason)),
+            .init(\.srcHigh, copy(c.srcHigh)), .init(\.srcLow, copy(c.srcLow)), .init(\.dstHigh, copy(c.dstHigh)),
+            .init(\.dstLow, copy(c.dstLow)), .init(\.srcPort, copy(c.srcPort)), .init(\.dstPort, copy(c.dstPort)),
+            .init(\.proto, copy(c.proto)), .init(\.flags, copy(c.flags)), .init(\.firstSeen, copy(c.firstSeen)),
+            .init(\.lastSeen, copy(c.lastSeen)), .init(\.packetsOut, copy(c.packetsOut)),
+            .init(\.bytesOut, copy(c.bytesOut)), .init(\.packetsIn, copy(c.packetsIn)), .init(\.bytesIn, copy(c.bytesIn)),
+            .init(\.tcpFlagsOut, copy(c.tcpFlagsOut)), .init(\.tcpFlagsIn, copy(c.tcpFlagsIn)),
+            .init(\.endReason, copy(c.endReason)),
         ], sideBySide: n >= FlowBatch.parallelGatherThreshold)
     }
 
@@ -133,11 +120,12 @@ public struct FlowBatchBuilder: ~Copyable {
         func compact<T>(_ base: UnsafeMutablePointer<T>) {
             for w in 0..<n { base[w] = base[positions[w]] }
         }
-        compact(srcHigh); compact(srcLow); compact(dstHigh); compact(dstLow)
-        compact(srcPort); compact(dstPort); compact(proto); compact(flags)
-        compact(firstSeen); compact(lastSeen)
-        compact(packetsOut); compact(bytesOut); compact(packetsIn); compact(bytesIn)
-        compact(tcpFlagsOut); compact(tcpFlagsIn); compact(endReason)
+        let c = writer
+        compact(c.srcHigh); compact(c.srcLow); compact(c.dstHigh); compact(c.dstLow)
+        compact(c.srcPort); compact(c.dstPort); compact(c.proto); compact(c.flags)
+        compact(c.firstSeen); compact(c.lastSeen)
+        compact(c.packetsOut); compact(c.bytesOut); compact(c.packetsIn); compact(c.bytesIn)
+        compact(c.tcpFlagsOut); compact(c.tcpFlagsIn); compact(c.endReason)
         _count = n
         return build()
     }

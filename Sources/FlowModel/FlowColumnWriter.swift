@@ -36,7 +36,7 @@ public struct FlowColumnWriter: @unchecked Sendable {
         flags f: UInt8, firstSeen first: Int64, lastSeen last: Int64, packetsOut po: UInt64, bytesOut bo: UInt64,
         packetsIn pi: UInt64, bytesIn bi: UInt64, tcpFlagsOut fo: UInt8, tcpFlagsIn fi: UInt8, endReason e: UInt8
     ) {
-        precondition(i >= 0 && i < capacity, "FlowBatchBuilder position out of range")
+        precondition(i >= 0 && i < capacity, "flow column position out of range")
         srcHigh[i] = src.high; srcLow[i] = src.low; dstHigh[i] = dst.high; dstLow[i] = dst.low
         srcPort[i] = sport; dstPort[i] = dport; proto[i] = p; flags[i] = f
         firstSeen[i] = first; lastSeen[i] = last
