@@ -63,7 +63,10 @@ extension FlowBatch {
     /// The end-of-input export wrote 400 k flows into a builder and then copied all 17 columns into the
     /// batch: 33 MB more of fresh pages and a copy on the bulk capture's tail.
     public static func filling(capacity: Int, _ body: (FlowColumnWriter) -> Int) -> FlowBatch {
-        let n = max(capacity, 0)
+        // Nothing to write: an empty batch, and no array made with room for 0 (those all share the standard
+        // library's empty storage, whose count each such initialiser writes: a data race between threads).
+        guard capacity > 0 else { return FlowBatch() }
+        let n = capacity
         var count = 0
         var batch = FlowBatch()
         // Every column is created uninitialised with room for n and then given the count the body wrote:
@@ -85,18 +88,16 @@ extension FlowBatch {
         batch.tcpFlagsOut = [UInt8](unsafeUninitializedCapacity: n) { tcpFlagsOut, c14 in
         batch.tcpFlagsIn = [UInt8](unsafeUninitializedCapacity: n) { tcpFlagsIn, c15 in
         batch.endReason = [UInt8](unsafeUninitializedCapacity: n) { endReason, c16 in
-            if n > 0 {
-                count = body(FlowColumnWriter(
-                    capacity: n, srcHigh: srcHigh.baseAddress!, srcLow: srcLow.baseAddress!,
-                    dstHigh: dstHigh.baseAddress!, dstLow: dstLow.baseAddress!, srcPort: srcPort.baseAddress!,
-                    dstPort: dstPort.baseAddress!, proto: proto.baseAddress!, flags: flags.baseAddress!,
-                    firstSeen: firstSeen.baseAddress!, lastSeen: lastSeen.baseAddress!,
-                    packetsOut: packetsOut.baseAddress!, bytesOut: bytesOut.baseAddress!,
-                    packetsIn: packetsIn.baseAddress!, bytesIn: bytesIn.baseAddress!,
-                    tcpFlagsOut: tcpFlagsOut.baseAddress!, tcpFlagsIn: tcpFlagsIn.baseAddress!,
-                    endReason: endReason.baseAddress!))
-                precondition(count >= 0 && count <= n, "FlowBatch.filling: \(count) flows written, room for \(n)")
-            }
+            count = body(FlowColumnWriter(
+                capacity: n, srcHigh: srcHigh.baseAddress!, srcLow: srcLow.baseAddress!,
+                dstHigh: dstHigh.baseAddress!, dstLow: dstLow.baseAddress!, srcPort: srcPort.baseAddress!,
+                dstPort: dstPort.baseAddress!, proto: proto.baseAddress!, flags: flags.baseAddress!,
+                firstSeen: firstSeen.baseAddress!, lastSeen: lastSeen.baseAddress!,
+                packetsOut: packetsOut.baseAddress!, bytesOut: bytesOut.baseAddress!,
+                packetsIn: packetsIn.baseAddress!, bytesIn: bytesIn.baseAddress!,
+                tcpFlagsOut: tcpFlagsOut.baseAddress!, tcpFlagsIn: tcpFlagsIn.baseAddress!,
+                endReason: endReason.baseAddress!))
+            precondition(count >= 0 && count <= n, "FlowBatch.filling: \(count) flows written, room for \(n)")
             c16 = count
         }; c15 = count
         }; c14 = count

@@ -91,6 +91,9 @@ public final class FlowAssembler {
         // One pass over the columns for all four results: the address columns are read once, and the
         // outputs are written without being zeroed first.
         let count = batch.count
+        // No arrays made with room for 0: they share the standard library's empty storage, whose count
+        // each such initialiser writes (a data race between decoding tasks).
+        guard count > 0 else { return PacketKeys() }
         let shardCount = UInt64(tables.count)
         var earliest = Int64.max, latest = Int64.min
         var hashes = [UInt64](), srcFirst = [Bool](), shards = [UInt8]()
