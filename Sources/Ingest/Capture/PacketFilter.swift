@@ -6,7 +6,9 @@ internal import CPcap
 /// filter is shared by every decoding worker.
 public final class PacketFilter: @unchecked Sendable {
     // @unchecked: `program` is written once in init and only read afterwards (bpf_filter is reentrant).
-    private var program = bpf_program()
+    // It lives behind a pointer held in a `let`: `&program` on a stored `var` was a modifying access on
+    // every match, which ThreadSanitizer reports as an access race between decoding workers.
+    private let program: UnsafeMutablePointer<bpf_program>
     /// The expression as given.
     public let expression: String
 
@@ -19,12 +21,20 @@ public final class PacketFilter: @unchecked Sendable {
             throw FilterError(expression: expression, message: "libpcap could not open a handle for link type \(linkType)")
         }
         defer { pcap_close(dead) }
-        guard pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-            throw FilterError(expression: expression, message: String(cString: pcap_geterr(dead)))
+        let program = UnsafeMutablePointer<bpf_program>.allocate(capacity: 1)
+        program.initialize(to: bpf_program())
+        guard pcap_compile(dead, program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            let message = String(cString: pcap_geterr(dead))
+            program.deallocate()
+            throw FilterError(expression: expression, message: message)
         }
+        self.program = program
     }
 
-    deinit { pcap_freecode(&program) }
+    deinit {
+        pcap_freecode(program)
+        program.deallocate()
+    }
 
     /// Whether the frame passes the filter.
     ///
@@ -36,7 +46,7 @@ public final class PacketFilter: @unchecked Sendable {
         header.caplen = UInt32(frame.count)
         header.len = wireLength
         let base = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        return withUnsafePointer(to: &program) { pcap_offline_filter($0, &header, base) != 0 }
+        return pcap_offline_filter(program, &header, base) != 0
     }
 }
 
