@@ -214,10 +214,11 @@ public final class FlowAssembler {
         }
         let step = Step(shards: tables.count)
         nonisolated(unsafe) let tables = self.tables  // invariant: shard i's thread touches tables[i] only
+        let sole = tables.count == 1
         for shard in tables.indices {
             let work: @Sendable () -> Void = {
                 let table = tables[shard]
-                for (batch, keys) in zip(batches, keys) { table.add(batch, keys: keys, shard: UInt8(shard)) }
+                for (batch, keys) in zip(batches, keys) { table.add(batch, keys: keys, shard: UInt8(shard), sole: sole) }
                 table.advance(to: stepEnd)
                 step.flows[shard] = table.finished
                 table.finished = FlowBatch()

@@ -15,7 +15,10 @@ import FlowModel
 /// two passes: the first hashes the shard's packets, the second updates the table while prefetching the
 /// slots a few packets ahead, so cache misses overlap instead of queueing. Both read the batch through
 /// ``PacketColumns`` and the first writes into raw scratch memory: per-column bounds checks and an array
-/// append per packet were a tenth of the table's instructions. With ``maximumFlows`` set, a
+/// append per packet were a tenth of the table's instructions. The only shard skips the first pass: its
+/// packets' hashes come from the decoder, and it reads them straight from the batch
+/// (``FlowTable+Batch.swift``). A packet that continues an open flow with no timeout, gap, close or full
+/// count in view only accumulates; the full rules run for the rest. With ``maximumFlows`` set, a
 /// full table evicts its least recently active flows first, as a flow exporter does.
 /// Owned by exactly one worker at a time: no locks.
 final class FlowTable {
@@ -34,6 +37,10 @@ final class FlowTable {
     var burstStarts: [BurstStart] = []
     /// ``FlowConfiguration/burstGap``, or `.max` when burst starts are not noted.
     private let burstGap: Int64
+    /// A packet this soon after its flow's last one neither starts a burst nor finds the flow idle, for
+    /// either protocol: the smaller of ``burstGap`` and both idle timeouts plus one (``update(_:timestamp:fromA:tcpFlags:length:)``'s
+    /// quick path).
+    private let quickGap: Int64
     /// The latest packet time across all shards, set by ``advance(to:)`` before each step.
     var now: Int64 = .min
     var nextSweep: Int64 = .min
@@ -41,11 +48,11 @@ final class FlowTable {
     var fragments: [FragmentKey: FragmentPorts] = [:]
     /// Per-batch scratch: the shard's packets (index, key hash, ports after fragment lookup), room for
     /// ``pendingCapacity``; raw memory, so the first pass stores without a uniqueness or capacity check each.
-    private var pending: UnsafeMutablePointer<PendingPacket>
-    private var pendingCapacity = 0
+    var pending: UnsafeMutablePointer<PendingPacket>
+    var pendingCapacity = 0
 
     /// How many packets ahead the second pass prefetches.
-    private static let prefetchDistance = 8
+    static let prefetchDistance = 8
 
     /// A flow piece ends (as at the active timeout) once a direction has this many packets: the entry's
     /// counts are 32-bit. Tests lower it.
@@ -57,6 +64,7 @@ final class FlowTable {
         self.maximumFlows = maximumFlows
         self.piecePacketLimit = piecePacketLimit
         burstGap = configuration.burstGap > 0 ? configuration.burstGap : .max
+        quickGap = min(burstGap, configuration.idleTimeout &+ 1, configuration.tcpIdleTimeout &+ 1)
         slots = FlowSlots(capacity: max(16, initialCapacity.nextPowerOfTwo))
         pending = .allocate(capacity: 0)
     }
@@ -64,98 +72,6 @@ final class FlowTable {
     deinit {
         slots.deallocate()
         pending.deallocate()
-    }
-
-    /// A packet of the current batch that belongs to this shard.
-    private struct PendingPacket {
-        /// The packet's index in the batch, with ``srcFirstBit`` set when its source is the key's endpoint A.
-        var indexAndOrientation: UInt32
-        var srcPort: UInt16, dstPort: UInt16
-        var hash: UInt64
-
-        static let srcFirstBit: UInt32 = 1 << 31
-        var index: Int { Int(indexAndOrientation & ~Self.srcFirstBit) }
-        var srcFirst: Bool { indexAndOrientation & Self.srcFirstBit != 0 }
-    }
-
-    /// Adds the packets of `batch` whose shard is `shard`, in order; `keys` may carry their hashes and
-    /// orientations already (``FlowAssembler/keys(for:)``), else they are worked out here.
-    func add(_ batch: PacketBatch, keys: FlowAssembler.PacketKeys, shard: UInt8) {
-        batch.withUnsafeColumns { columns in
-            keys.shards.withUnsafeBufferPointer { shardOf in
-                keys.hashes.withUnsafeBufferPointer { hashes in
-                    keys.srcFirst.withUnsafeBufferPointer { srcFirst in
-                        let known = hashes.count == columns.count
-                        precondition(shardOf.count == columns.count && (!known || srcFirst.count == columns.count),
-                                     "keys of another batch")
-                        let count = gather(columns, shardOf: shardOf, hashes: known ? hashes : nil, srcFirst: srcFirst,
-                                           shard: shard)
-                        applyPending(columns, count: count)
-                    }
-                }
-            }
-        }
-    }
-
-    /// The first pass: writes this shard's packets of the batch into ``pending`` with their key hashes
-    /// (from `hashes` where known, else worked out here, later fragments taking their first fragment's
-    /// ports) and returns how many.
-    private func gather(_ columns: PacketColumns, shardOf: UnsafeBufferPointer<UInt8>,
-                        hashes: UnsafeBufferPointer<UInt64>?, srcFirst: UnsafeBufferPointer<Bool>,
-                        shard: UInt8) -> Int {
-        if pendingCapacity < columns.count {
-            pending.deallocate()
-            pendingCapacity = max(columns.count, pendingCapacity * 2)
-            pending = .allocate(capacity: pendingCapacity)
-        }
-        let out = pending
-        var count = 0
-        for i in 0..<columns.count where shardOf[i] == shard {
-            var srcPort = columns.srcPort[i], dstPort = columns.dstPort[i]
-            if let hashes, hashes[i] != 0 {
-                out[count] = PendingPacket(
-                    indexAndOrientation: UInt32(truncatingIfNeeded: i) | (srcFirst[i] ? PendingPacket.srcFirstBit : 0),
-                    srcPort: srcPort, dstPort: dstPort, hash: hashes[i])
-                count &+= 1
-                continue
-            }
-            let flags = PacketBatch.Flags(rawValue: columns.flags[i])
-            if flags.contains(.fragment) {
-                let key = FragmentKey(srcHigh: columns.srcHigh[i], srcLow: columns.srcLow[i], dstHigh: columns.dstHigh[i],
-                                      dstLow: columns.dstLow[i], id: columns.fragmentID[i], proto: columns.proto[i])
-                if flags.contains(.laterFragment) {
-                    if let known = fragments[key] { (srcPort, dstPort) = (known.srcPort, known.dstPort) }
-                } else {
-                    fragments[key] = FragmentPorts(srcPort: srcPort, dstPort: dstPort, seen: columns.timestamp[i])
-                }
-            }
-            let key = CanonicalKey(columns.srcHigh[i], columns.srcLow[i], columns.dstHigh[i], columns.dstLow[i],
-                                   srcPort, dstPort, columns.keyProtocol(i))
-            out[count] = PendingPacket(
-                indexAndOrientation: UInt32(truncatingIfNeeded: i) | (key.srcFirst ? PendingPacket.srcFirstBit : 0),
-                srcPort: srcPort, dstPort: dstPort, hash: key.hash)
-            count &+= 1
-        }
-        return count
-    }
-
-    /// The second pass: updates the table with the first `count` packets of ``pending``, prefetching the
-    /// slots a few packets ahead.
-    private func applyPending(_ columns: PacketColumns, count: Int) {
-        let packets = pending
-        for k in 0..<count {
-            if k &+ Self.prefetchDistance < count {
-                let slot = Int(truncatingIfNeeded: packets[k &+ Self.prefetchDistance].hash) & slots.mask
-                medflow_prefetch(slots.control + slot)
-                medflow_prefetch(slots.entries + slot)
-            }
-            let p = packets[k]
-            let i = p.index
-            let key = CanonicalKey(oriented: p.srcFirst, columns.srcHigh[i], columns.srcLow[i], columns.dstHigh[i],
-                                   columns.dstLow[i], p.srcPort, p.dstPort, columns.keyProtocol(i))
-            add(key, timestamp: columns.timestamp[i], tcpFlags: columns.tcpFlags[i],
-                length: UInt64(columns.wireLength[i]), hash: p.hash)
-        }
     }
 
     /// Moves the table's clock to `time` (the latest packet time across all shards) and sweeps when a
@@ -175,8 +91,9 @@ final class FlowTable {
         add(key, timestamp: ts, tcpFlags: tcpFlags, length: length, hash: key.hash)
     }
 
+    /// Adds one packet whose key and key hash are worked out.
     @inline(__always)
-    private func add(_ key: CanonicalKey, timestamp ts: Int64, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
+    func add(_ key: CanonicalKey, timestamp ts: Int64, tcpFlags: UInt8, length: UInt64, hash: UInt64) {
         let proto = UInt8(truncatingIfNeeded: key.proto)
         let keyBits = FlowStatus.keyBits(aHigh: key.aHigh, bHigh: key.bHigh, proto: key.proto)
         let tag = FlowSlots.tag(hash)
@@ -283,6 +200,22 @@ final class FlowTable {
     @inline(__always)
     private func update(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
                         length: UInt64) {
+        // Most packets continue an open flow: no quiet gap or idle time since its last packet, no active
+        // timeout, no full count, no FIN or RST yet. They only accumulate; the rest take the full rules.
+        if ts &- e.pointee.last < quickGap && ts &- e.pointee.first <= configuration.activeTimeout
+            && e.pointee.status & (FlowStatus.rst | FlowStatus.finAB | FlowStatus.finBA) == 0
+            && e.pointee.packetsAB < piecePacketLimit && e.pointee.packetsBA < piecePacketLimit {
+            accumulate(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+            return
+        }
+        updateByRules(e, timestamp: ts, fromA: fromA, tcpFlags: tcpFlags, length: length)
+    }
+
+    /// ``update(_:timestamp:fromA:tcpFlags:length:)`` for a packet that may end, cut or start its flow, or
+    /// start a burst.
+    @inline(never)
+    private func updateByRules(_ e: UnsafeMutablePointer<FlowEntry>, timestamp ts: Int64, fromA: Bool, tcpFlags: UInt8,
+                               length: UInt64) {
         // A burst starts after the quiet gap, whether the packet continues this flow or starts the next one.
         let gap = ts &- e.pointee.last >= burstGap
         let status = e.pointee.status
@@ -361,38 +294,4 @@ final class FlowTable {
     private func idleTimeout(isTCP: Bool) -> Int64 {
         isTCP ? configuration.tcpIdleTimeout : configuration.idleTimeout
     }
-}
-
-/// A packet's flow key with the lower endpoint first, and whether the sender is that endpoint.
-struct CanonicalKey {
-    let aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64
-    let aPort: UInt16, bPort: UInt16, proto: UInt16
-    /// The packet went from A to B.
-    let srcFirst: Bool
-
-    @inline(__always)
-    init(_ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
-         _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
-        srcFirst = IPAddress.endpointPrecedes(IPAddress(high: srcHigh, low: srcLow), srcPort,
-                                              IPAddress(high: dstHigh, low: dstLow), dstPort)
-        (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
-            ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
-            : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)
-        self.proto = proto
-    }
-
-    /// The key of a packet whose orientation is known already (`srcFirst`: its source is endpoint A).
-    @inline(__always)
-    init(oriented srcFirst: Bool, _ srcHigh: UInt64, _ srcLow: UInt64, _ dstHigh: UInt64, _ dstLow: UInt64,
-         _ srcPort: UInt16, _ dstPort: UInt16, _ proto: UInt16) {
-        self.srcFirst = srcFirst
-        (aHigh, aLow, bHigh, bLow, aPort, bPort) = srcFirst
-            ? (srcHigh, srcLow, dstHigh, dstLow, srcPort, dstPort)
-            : (dstHigh, dstLow, srcHigh, srcLow, dstPort, srcPort)
-        self.proto = proto
-    }
-
-    /// The key's hash (never 0 or 1).
-    @inline(__always)
-    var hash: UInt64 { FlowHash.key(aHigh, aLow, bHigh, bLow, aPort, bPort, proto) }
 }
