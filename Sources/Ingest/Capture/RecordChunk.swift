@@ -266,35 +266,56 @@ extension PcapFileHeader {
     func scanRecords(
         _ bytes: UnsafeRawBufferPointer, from start: Int, targetBytes: Int, baseOffset: Int
     ) -> RecordScan {
+        // The byte order is decided once, not per header: the walk is a tight loop over two fields.
+        isByteSwapped
+            ? walkRecords(bytes, from: start, targetBytes: targetBytes, baseOffset: baseOffset, swapped: true)
+            : walkRecords(bytes, from: start, targetBytes: targetBytes, baseOffset: baseOffset, swapped: false)
+    }
+
+    /// ``scanRecords(_:from:targetBytes:baseOffset:)`` for headers in one byte order. Only the captured
+    /// length and timestamp fraction are read per record; the last record's seconds once at the end.
+    @inline(__always)
+    private func walkRecords(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, targetBytes: Int, baseOffset: Int, swapped: Bool
+    ) -> RecordScan {
         var offset = start
         var records = 0
-        var lastSeconds: UInt32?
+        var lastTaken = -1
         let end = bytes.count
-        let limit = Self.maximumRecordLength
+        let limit = UInt32(Self.maximumRecordLength)
+        let fractionLimit: UInt32 = hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000
+        /// The seconds field of the last record taken, if any.
+        func lastSeconds() -> UInt32? { lastTaken < 0 ? nil : recordHeader(bytes, at: lastTaken).0 }
         while offset &- start < targetBytes {
             guard offset &+ Self.recordHeaderSize <= end else {
-                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end, lastSeconds: lastSeconds)
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end,
+                                  lastSeconds: lastSeconds())
             }
-            let (seconds, fraction, captured, _) = recordHeader(bytes, at: offset)
+            var fraction = bytes.loadUnaligned(fromByteOffset: offset &+ 4, as: UInt32.self)
+            var captured = bytes.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt32.self)
+            if swapped {
+                fraction = fraction.byteSwapped
+                captured = captured.byteSwapped
+            }
             guard captured <= limit else {
                 return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
                     .invalidLength(offset: baseOffset + offset + 8, field: "record captured length", value: Int(captured)),
-                    lastSeconds: lastSeconds)
+                    lastSeconds: lastSeconds())
             }
-            guard fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else {
+            guard fraction < fractionLimit else {
                 return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, corrupt:
                     .invalidLength(offset: baseOffset + offset + 4, field: "record timestamp fraction", value: Int(fraction)),
-                    lastSeconds: lastSeconds)
+                    lastSeconds: lastSeconds())
             }
             let next = offset &+ Self.recordHeaderSize &+ Int(captured)
             guard next <= end else {
-                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: true, lastSeconds: lastSeconds)
+                return RecordScan(end: offset, records: records, stoppedAtPartialRecord: true, lastSeconds: lastSeconds())
             }
+            lastTaken = offset
             offset = next
             records &+= 1
-            lastSeconds = seconds
         }
-        return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, lastSeconds: lastSeconds)
+        return RecordScan(end: offset, records: records, stoppedAtPartialRecord: false, lastSeconds: lastSeconds())
     }
 
     /// Walks on from where `scan` stopped, now that `bytes` (the same data, possibly more of it) are at
