@@ -117,14 +117,32 @@ public final class Pipeline {
             report.inputs.append(input)
         }
         if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
-        // The flows still open end now, a block at a time (on a short capture, all of them).
+        // The flows still open end now, a block at a time (on a short capture, all of them). With several
+        // workers each sink part takes the blocks on a queue of its own while the next block is exported.
         let flushStart = DispatchTime.now()
         var flushDelivery = 0.0
-        try assembler.finish(parallelism: options.workers, blockSlots: options.flushBlockSlots) {
-            (block: FlowBatch) throws(AnalysisError) in
-            let deliveryStart = DispatchTime.now()
-            defer { flushDelivery += seconds(since: deliveryStart) }
-            try deliverSideBySide(block, to: sinks, report: &report)
+        let flushFeeder = options.workers > 1 && !assembler.ordersByFirstSeen
+            ? SinkFeeder(partsOf: sinks, queued: 1) : nil
+        do throws(AnalysisError) {
+            try assembler.finish(parallelism: options.workers, blockSlots: options.flushBlockSlots) {
+                (block: FlowBatch) throws(AnalysisError) in
+                let deliveryStart = DispatchTime.now()
+                defer { flushDelivery += seconds(since: deliveryStart) }
+                if let flushFeeder {
+                    tally(block, report: &report)
+                    flushFeeder.feed(block)
+                } else {
+                    try deliverSideBySide(block, to: sinks, report: &report)
+                }
+            }
+        } catch {
+            _ = try? flushFeeder?.drain()  // the sinks are idle again before the error leaves
+            throw error
+        }
+        if let flushFeeder {
+            let drainStart = DispatchTime.now()
+            report.sinkSeconds += try flushFeeder.drain()
+            flushDelivery += seconds(since: drainStart)
         }
         report.flowSeconds += seconds(since: flushStart) - flushDelivery
         report.evictedFlows = assembler.evictedFlows

@@ -17,13 +17,17 @@ final class SinkFeeder: @unchecked Sendable {
     // background, on the caller's thread) until `drain()` waits for it; `error` is behind `lock`.
     private final class Lane: @unchecked Sendable {
         let sink: any FlowSink
+        /// The part of the sink's work this lane does (``FlowSink/consume(_:part:)``), or `nil` for all of it.
+        let part: Int?
         let queue: DispatchQueue
         /// Items queued and not yet run at most; beyond it feeding waits (bounded memory).
-        let slots = DispatchSemaphore(value: 4)
+        let slots: DispatchSemaphore
         var spent = 0.0
-        init(sink: any FlowSink, index: Int) {
+        init(sink: any FlowSink, part: Int?, index: Int, queued: Int) {
             self.sink = sink
+            self.part = part
             queue = DispatchQueue(label: "medflow.sinks.\(index)")
+            slots = DispatchSemaphore(value: queued)
         }
     }
 
@@ -38,15 +42,36 @@ final class SinkFeeder: @unchecked Sendable {
     /// Creates a feeder for `sinks`; with `background` false (`--workers 1`) ``feed(_:)`` consumes on the
     /// caller's thread, with the same error handling.
     init(sinks: [any FlowSink], background: Bool = true) {
-        lanes = sinks.enumerated().map { Lane(sink: $1, index: $0) }
+        lanes = sinks.enumerated().map { Lane(sink: $1, part: nil, index: $0, queued: 4) }
         self.background = background
     }
 
-    /// Queues `flows` for every sink.
+    /// Creates a feeder with a lane for each part of each sink (``FlowSink/sideBySideParts``, read here
+    /// once), for the end-of-input flush: every part works through the flush's blocks in order on its own
+    /// queue, so a part that is done with a block goes on with the next instead of waiting for the
+    /// slowest part at a barrier, and the next block is exported meanwhile. At most `queued` blocks wait
+    /// per lane.
+    init(partsOf sinks: [any FlowSink], queued: Int) {
+        var lanes: [Lane] = []
+        for sink in sinks {
+            let parts = max(1, sink.sideBySideParts)
+            for part in 0..<parts {
+                lanes.append(Lane(sink: sink, part: parts > 1 ? part : nil, index: lanes.count, queued: max(1, queued)))
+            }
+        }
+        self.lanes = lanes
+        background = true
+    }
+
+    /// Queues `flows` for every sink (every part of each, for a feeder made with ``init(partsOf:queued:)``).
     func feed(_ flows: FlowBatch) {
         guard !flows.isEmpty else { return }
         for lane in lanes {
-            enqueue(on: lane) { () throws(AnalysisError) in try lane.sink.consume(flows) }
+            if let part = lane.part {
+                enqueue(on: lane) { () throws(AnalysisError) in try lane.sink.consume(flows, part: part) }
+            } else {
+                enqueue(on: lane) { () throws(AnalysisError) in try lane.sink.consume(flows) }
+            }
         }
     }
 

@@ -76,4 +76,35 @@ struct SinkFeederTests {
         _ = try feeder.drain()
         #expect(SlowSink.mostRunning == 2)
     }
+
+    /// Splits its work in two parts: part 0 notes first-seen times, part 1 last-seen times; consuming a
+    /// batch whole does both.
+    final class TwoPartSink: FlowSink, @unchecked Sendable {
+        var firsts: [Int64] = []
+        var lasts: [Int64] = []
+        var wholeBatches = 0
+        var sideBySideParts: Int { 2 }
+        func consume(_ flows: FlowBatch) throws(AnalysisError) {
+            wholeBatches += 1
+            firsts += flows.firstSeen
+            lasts += flows.lastSeen
+        }
+        func consume(_ flows: FlowBatch, part: Int) throws(AnalysisError) {
+            if part == 0 { firsts += flows.firstSeen } else { lasts += flows.lastSeen }
+        }
+        func finish() throws(AnalysisError) {}
+    }
+
+    @Test("a feeder of sink parts gives each part of each sink every batch, in order", arguments: [1, 3])
+    func parts(queued: Int) throws {
+        let split = TwoPartSink(), whole = RecordingSink()
+        let feeder = SinkFeeder(partsOf: [split, whole], queued: queued)
+        for index in 0..<100 { feeder.feed(Self.batch(index)) }
+        _ = try feeder.drain()
+        let expected = (0..<300).map { Int64($0) }
+        #expect(split.wholeBatches == 0)  // two parts: never consumed whole
+        #expect(split.firsts == expected)
+        #expect(split.lasts == expected)
+        #expect(whole.seen == expected && whole.batches == 100)
+    }
 }
