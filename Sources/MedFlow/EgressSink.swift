@@ -80,24 +80,24 @@ public final class EgressSink: FlowSink, DNSAnswerSink {
             output[share] = (share == 0 ? sink.shareZero : sink.shareOne).finish(names: names, beacons: beacons)
         }
         findings = EgressDetector.mergedFindings(decided[0], decided[1])
-        for finding in findings {
-            try writer.record { encoder in
-                encoder.address("src", finding.key.src)
-                encoder.string("zone", finding.zone)
-                encoder.address("dst", finding.key.dst)
-                encoder.integer("dport", UInt64(finding.key.dport))
-                encoder.protocolField("proto", finding.key.proto)
-                encoder.integer("flows", finding.flows)
-                encoder.integer("bytes_out", finding.bytesOut)
-                encoder.integer("bytes_in", finding.bytesIn)
-                encoder.timestamp("first_seen", finding.firstSeen)
-                encoder.timestamp("last_seen", finding.lastSeen)
-                encoder.string("reason", finding.reason.rawValue)
-                encoder.string("severity", finding.severity.name)
-                encoder.optionalString("dns_name", finding.dnsName)
-                encoder.boolean("upload", finding.upload)
-                encoder.boolean("beacon", finding.beacon)
-            }
+        let written = findings
+        try writer.records(count: written.count) { encoder, i in
+            let finding = written[i]
+            encoder.address("src", finding.key.src)
+            encoder.string("zone", finding.zone)
+            encoder.address("dst", finding.key.dst)
+            encoder.integer("dport", UInt64(finding.key.dport))
+            encoder.protocolField("proto", finding.key.proto)
+            encoder.integer("flows", finding.flows)
+            encoder.integer("bytes_out", finding.bytesOut)
+            encoder.integer("bytes_in", finding.bytesIn)
+            encoder.timestamp("first_seen", finding.firstSeen)
+            encoder.timestamp("last_seen", finding.lastSeen)
+            encoder.string("reason", finding.reason.rawValue)
+            encoder.string("severity", finding.severity.name)
+            encoder.optionalString("dns_name", finding.dnsName)
+            encoder.boolean("upload", finding.upload)
+            encoder.boolean("beacon", finding.beacon)
         }
         try writer.close()
     }
