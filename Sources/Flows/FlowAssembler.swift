@@ -277,6 +277,7 @@ public final class FlowAssembler {
             while start < table.slots.capacity {
                 let end = min(table.slots.capacity, start + max(1, blockSlots))
                 table.finish(slots: start..<end, pieces: parallelism)
+                table.releaseExported(slots: start..<end)
                 start = end
                 let block = drain()
                 if !block.isEmpty { try deliver(block) }

@@ -99,6 +99,15 @@ struct FlowSlots {
     @inline(__always)
     func isLive(_ slot: Int) -> Bool { control[slot] >= 0x80 }
 
+    /// Hands back the memory of the entries (and high address halves) of slots `range`, which must hold no
+    /// live flow: a dead slot's entry is never read (no tag matches its control byte), so its bytes may
+    /// turn to zero. Control bytes are kept.
+    func discardEntries(of range: Range<Int>) {
+        let entry = MemoryLayout<FlowEntry>.stride, high = MemoryLayout<FlowHighs>.stride
+        entryMemory.discard((range.lowerBound * entry)..<(range.upperBound * entry))
+        highMemory.discard((range.lowerBound * high)..<(range.upperBound * high))
+    }
+
     func deallocate() {
         controlMemory.deallocate()
         entryMemory.deallocate()

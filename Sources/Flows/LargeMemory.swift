@@ -44,6 +44,19 @@ struct LargeMemory {
         if isMapped { munmap(base, byteCount) } else { base.deallocate() }
     }
 
+    /// Hands the pages wholly inside bytes `range` back to the system (`MADV_DONTNEED` on a mapping; a
+    /// no-op on the allocator's memory): they read as zero afterwards. For memory whose contents no longer
+    /// matter, so the pages serve the process's next allocations while they are still warm instead of
+    /// its touching fresh ones (``FlowTable/releaseExported(slots:)``).
+    func discard(_ range: Range<Int>) {
+        guard isMapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lower = (max(0, range.lowerBound) + page - 1) / page * page
+        let upper = min(byteCount, range.upperBound) / page * page
+        guard upper > lower else { return }
+        _ = madvise(base + lower, upper - lower, MADV_DONTNEED)
+    }
+
     /// The same bytes followed by zeroed ones up to `newByteCount` (at least ``byteCount``), keeping the
     /// pages already touched: on Linux a mapping grows with `mremap`, which moves page tables, not bytes.
     /// The old value must not be used or freed afterwards.

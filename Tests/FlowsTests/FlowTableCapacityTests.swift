@@ -90,6 +90,41 @@ import Testing
         }
     }
 
+    /// A flush of a table past 2 MB (mapped memory, so each exported block's entries really go back to the
+    /// system) gives the flows of one flush, and the table still works afterwards: the same packets
+    /// added again, to the tombstones and zeroed entries the flush left, end as the same flows.
+    @Test func flushingAMappedTableReleasesItAndLeavesItUsable() {
+        let (batch, _) = randomPackets(count: 120_000, keys: 60_000, seed: 3)
+        /// The flows `assembler` ends while taking `batch`, then at a flush in blocks (or whole).
+        func run(_ assembler: FlowAssembler, blocks: Bool) -> [String] {
+            var flows = assembler.add([batch], shardIndices: [assembler.shardIndices(for: batch)]).records
+            if blocks {
+                var parts: [FlowBatch] = []
+                assembler.finish(parallelism: 2, blockSlots: 1 << 14) { parts.append($0) }
+                #expect(parts.count > 2)
+                flows += parts.flatMap(\.records)
+            } else {
+                flows += assembler.finish(parallelism: 2).records
+            }
+            return flows.map { "\($0)" }
+        }
+        func assembler() -> FlowAssembler {
+            let assembler = FlowAssembler(configuration: FlowConfiguration(maximumFlows: 0), shards: 1)
+            assembler.ordersByFirstSeen = false
+            return assembler
+        }
+        let whole = run(assembler(), blocks: false)
+        #expect(whole.count > 40_000)
+        let reused = assembler()
+        let blocked = run(reused, blocks: true)
+        let blockedEqualsWhole = blocked == whole
+        #expect(blockedEqualsWhole)
+        let again = run(reused, blocks: true)
+        let againEqualsWhole = again.sorted() == whole.sorted()
+        #expect(againEqualsWhole)
+        #expect(reused.openFlows == 0)
+    }
+
     /// Growing in place (``FlowTable/rebuild()`` doubling its slots where they are) keeps every flow
     /// reachable: 40 000 UDP flows in a first second, idle until a sweep leaves them as tombstones, then
     /// 80 000 others two minutes later in four steps, so the table doubles past 2 MB (the `mremap` path)
