@@ -276,7 +276,10 @@ final class FlowTable {
         }
         if ts > e.pointee.last { e.pointee.last = ts }
         if ts < e.pointee.first { e.pointee.first = ts }
-        guard e.pointee.proto == TransportProtocol.tcp, tcpFlags != 0 else { return }
+        // Only SYN, FIN and RST change the status: most TCP packets (ACK, PSH) leave it as it is.
+        guard tcpFlags & (TCPFlags.syn | TCPFlags.fin | TCPFlags.rst) != 0, e.pointee.proto == TransportProtocol.tcp else {
+            return
+        }
         var status = e.pointee.status
         if tcpFlags & TCPFlags.rst != 0 { status |= FlowStatus.rst }
         if tcpFlags & TCPFlags.fin != 0 { status |= fromA ? FlowStatus.finAB : FlowStatus.finBA }
