@@ -234,6 +234,7 @@ public final class FlowAssembler {
     /// its burst starts (each shard's in packet order, the shards one after another).
     public func collect(_ step: Step) -> (flows: FlowBatch, burstStarts: [BurstStart]) {
         step.group.wait()
+        if step.starts.count == 1 { return (merged(Array(step.flows)), step.starts[0]) }  // nothing to join
         var starts: [BurstStart] = []
         starts.reserveCapacity(step.starts.reduce(0) { $0 + $1.count })
         for part in step.starts { starts += part }
