@@ -56,8 +56,9 @@ test: deps
 	$(SWIFT) test
 
 # The concurrent pipeline's tests under ThreadSanitizer (own build directory, so it does not disturb the
-# normal one): parallel decoding, sharded flow tables, sinks on background queues, parallel scoring.
-TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|FlowBatchBuilderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests
+# normal one): parallel decoding, sharded flow tables, sinks on background queues, parallel scoring,
+# findings encoded side by side.
+TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|FlowBatchBuilderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests|FindingWriterTests
 tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build/tsan --filter '$(TSAN_TESTS)'
 
