@@ -25,7 +25,8 @@ public struct PipelineOptions: Sendable {
     /// Stop at the first input that cannot be read; by default such a file is reported as failed in the
     /// summary and the other inputs are still analysed.
     public var strict = false
-    /// From this many flows on, the end-of-input flush reaches the sinks side by side (tests lower it).
+    /// From this many flows on, a batch given to the beacon sink whole reaches its detector and burst
+    /// tracker side by side (``BeaconSink``; tests lower it).
     var sideBySideFlushFlows = FlowBatch.parallelGatherThreshold
     /// Flow-table slots per block of the end-of-input flush (at seven eighths full about 115 k flows, 10 MB).
     var flushBlockSlots = 1 << 17
@@ -118,11 +119,12 @@ public final class Pipeline {
         }
         if let first = failures.first, !report.inputs.contains(where: { $0.failure == nil }) { throw first }
         // The flows still open end now, a block at a time (on a short capture, all of them). With several
-        // workers each sink part takes the blocks on a queue of its own while the next block is exported.
+        // workers each sink, and each part of a sink that splits its work (``FlowSink/sideBySideParts``),
+        // takes the blocks on a queue of its own while the next block is exported: the sinks share no
+        // state, so they work side by side instead of one after another on one core.
         let flushStart = DispatchTime.now()
         var flushDelivery = 0.0
-        let flushFeeder = options.workers > 1 && !assembler.ordersByFirstSeen
-            ? SinkFeeder(partsOf: sinks, queued: 1) : nil
+        let flushFeeder = options.workers > 1 ? SinkFeeder(partsOf: sinks, queued: 1) : nil
         do throws(AnalysisError) {
             try assembler.finish(parallelism: options.workers, blockSlots: options.flushBlockSlots) {
                 (block: FlowBatch) throws(AnalysisError) in
@@ -132,7 +134,7 @@ public final class Pipeline {
                     tally(block, report: &report)
                     flushFeeder.feed(block)
                 } else {
-                    try deliverSideBySide(block, to: sinks, report: &report)
+                    try deliver(block, to: sinks, report: &report)
                 }
             }
         } catch {
@@ -293,37 +295,6 @@ public final class Pipeline {
         let start = DispatchTime.now()
         defer { report.sinkSeconds += seconds(since: start) }
         for sink in sinks { try sink.consume(flows) }
-    }
-
-    /// Delivers the end-of-input flush (on a short capture, every flow at once) to each sink on its own
-    /// task, and each part of a sink that splits its work (``FlowSink/sideBySideParts``) on a task of its
-    /// own: nothing else runs then, and the sinks share no state, so they work side by side instead of one
-    /// after another on one core. The tasks start in sink order, so the beacon sink's two long parts
-    /// begin first and the shorter sinks fill in beside them. Each sink still sees its batches in order.
-    func deliverSideBySide(_ flows: FlowBatch, to sinks: [any FlowSink], report: inout PipelineReport) throws(AnalysisError) {
-        // Each sink's part count is read here, before the tasks start: a part may change what it depends on.
-        let tasks = sinks.flatMap { sink in
-            let parts = max(1, sink.sideBySideParts)
-            return (0..<parts).map { (sink: sink, part: $0, parts: parts) }
-        }
-        guard tasks.count > 1, options.workers > 1, flows.count >= options.sideBySideFlushFlows else {
-            return try deliver(flows, to: sinks, report: &report)
-        }
-        tally(flows, report: &report)
-        let start = DispatchTime.now()
-        defer { report.sinkSeconds += seconds(since: start) }
-        let errors = UnsafeMutableBufferPointer<AnalysisError?>.allocate(capacity: tasks.count)
-        errors.initialize(repeating: nil)
-        defer { errors.deinitialize(); errors.deallocate() }
-        nonisolated(unsafe) let output = errors  // invariant: task i writes output[i] only
-        nonisolated(unsafe) let targets = tasks  // invariant: task i runs part targets[i].part of its sink only
-        DispatchQueue.concurrentPerform(iterations: targets.count) { i in
-            let task = targets[i]
-            do throws(AnalysisError) {
-                if task.parts > 1 { try task.sink.consume(flows, part: task.part) } else { try task.sink.consume(flows) }
-            } catch { output[i] = error }
-        }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
     }
 
     /// Adds `flows` to the run's flow, packet and byte totals.

@@ -4,11 +4,12 @@ import Testing
 
 @testable import MedFlow
 
-/// The end-of-input flush reaching the sinks side by side (and the beacon sink's detector and burst
-/// tracker on two tasks) writes what one-after-another delivery writes.
+/// The end-of-input flush reaching the sinks side by side (each sink part on a queue of its own with two
+/// workers) writes what one-after-another delivery writes.
 ///
-/// The flush goes side by side only from 65 536 flows on; here the threshold is lowered to one flow, so
-/// the bundled hospital (5 074 flows, every one still open or lingering at the end) takes that path.
+/// A batch the beacon sink gets whole splits between its detector and burst tracker only from 65 536 flows
+/// on; here the threshold is lowered to one flow, so the bundled hospital (5 074 flows, every one still
+/// open or lingering at the end) takes that path too.
 @Suite struct SideBySideFlushTests {
     static let sample = SharedCaptures.projectRoot.appendingPathComponent("datasets/hospital-2h").path
 
