@@ -14,6 +14,15 @@ extension FlowTable {
 
         static let srcFirstBit: UInt32 = 1 << 31
         var index: Int { Int(indexAndOrientation & ~Self.srcFirstBit) }
+
+        /// Packet `index` of the batch, whose source is the key's endpoint A when `srcFirst`.
+        @inline(__always)
+        init(index: Int, srcFirst: Bool, srcPort: UInt16, dstPort: UInt16, hash: UInt64) {
+            indexAndOrientation = UInt32(truncatingIfNeeded: index) | (srcFirst ? Self.srcFirstBit : 0)
+            self.srcPort = srcPort
+            self.dstPort = dstPort
+            self.hash = hash
+        }
         var srcFirst: Bool { indexAndOrientation & Self.srcFirstBit != 0 }
     }
 
@@ -57,9 +66,8 @@ extension FlowTable {
         var count = 0
         for i in 0..<columns.count where shardOf[i] == shard {
             if let hashes, hashes[i] != 0 {
-                out[count] = PendingPacket(
-                    indexAndOrientation: UInt32(truncatingIfNeeded: i) | (srcFirst[i] ? PendingPacket.srcFirstBit : 0),
-                    srcPort: columns.srcPort[i], dstPort: columns.dstPort[i], hash: hashes[i])
+                out[count] = PendingPacket(index: i, srcFirst: srcFirst[i], srcPort: columns.srcPort[i],
+                                           dstPort: columns.dstPort[i], hash: hashes[i])
             } else {
                 out[count] = pendingPacket(columns, i)
             }
@@ -85,9 +93,7 @@ extension FlowTable {
         }
         let key = CanonicalKey(columns.srcHigh[i], columns.srcLow[i], columns.dstHigh[i], columns.dstLow[i],
                                srcPort, dstPort, columns.keyProtocol(i))
-        return PendingPacket(
-            indexAndOrientation: UInt32(truncatingIfNeeded: i) | (key.srcFirst ? PendingPacket.srcFirstBit : 0),
-            srcPort: srcPort, dstPort: dstPort, hash: key.hash)
+        return PendingPacket(index: i, srcFirst: key.srcFirst, srcPort: srcPort, dstPort: dstPort, hash: key.hash)
     }
 
     /// The second pass: updates the table with the first `count` packets of ``pending``, prefetching the
@@ -110,8 +116,8 @@ extension FlowTable {
             if i &+ Self.prefetchDistance < count { prefetch(hash: hashes[i &+ Self.prefetchDistance]) }
             let hash = hashes[i]
             apply(columns, hash != 0
-                ? PendingPacket(indexAndOrientation: UInt32(truncatingIfNeeded: i) | (srcFirst[i] ? PendingPacket.srcFirstBit : 0),
-                                srcPort: columns.srcPort[i], dstPort: columns.dstPort[i], hash: hash)
+                ? PendingPacket(index: i, srcFirst: srcFirst[i], srcPort: columns.srcPort[i], dstPort: columns.dstPort[i],
+                                hash: hash)
                 : pendingPacket(columns, i))
         }
     }

@@ -40,9 +40,8 @@ final class FindingWriter {
         }
         try flush()  // the header and anything before, in order
         let encoders = UnsafeMutableBufferPointer<RecordEncoder>.allocate(capacity: 2)
-        encoders.initialize(repeating: RecordEncoder(format: encoder.format))
+        _ = encoders.initialize(from: [RecordEncoder(format: encoder.format), RecordEncoder(format: encoder.format)])
         defer { encoders.deinitialize(); encoders.deallocate() }
-        encoders[1] = RecordEncoder(format: encoder.format)  // its own buffer, not the first one's
         nonisolated(unsafe) let lanes = encoders  // invariant: task t uses lanes[t] only
         var start = 0
         while start < count {
@@ -56,11 +55,7 @@ final class FindingWriter {
                     lanes[t].endRecord()
                 }
             }
-            for t in 0..<2 where encoders[t].count > 0 {
-                do { try encoders[t].withBytes { bytes throws(OutputError) in try file.write(bytes) } } catch {
-                    throw .output(error)
-                }
-            }
+            for t in 0..<2 { try write(encoders[t]) }
             start += 2 * half
         }
     }
@@ -75,8 +70,13 @@ final class FindingWriter {
     }
 
     private func flush() throws(AnalysisError) {
-        guard encoder.count > 0 else { return }
-        do { try encoder.withBytes { bytes throws(OutputError) in try file.write(bytes) } } catch { throw .output(error) }
+        try write(encoder)
         encoder.removeAll()
+    }
+
+    /// Writes what `encoded` holds to the file.
+    private func write(_ encoded: RecordEncoder) throws(AnalysisError) {
+        guard encoded.count > 0 else { return }
+        do { try encoded.withBytes { bytes throws(OutputError) in try file.write(bytes) } } catch { throw .output(error) }
     }
 }
