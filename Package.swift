@@ -41,7 +41,7 @@ let package = Package(
 
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
-        .target(name: "Ingest", dependencies: ["FlowModel", "CPcap", "CZstd", "CLZ4", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
+        .target(name: "Ingest", dependencies: ["FlowModel", "CPrefetch", "CMemory", "CPcap", "CZstd", "CLZ4", "CLZO", "CBZ2"], swiftSettings: swiftSettings),
         // The flow table is a final class touched per packet by one worker at a time: its dynamic
         // exclusivity checks (a thread-local lookup per property access) cost ~4 % of a bulk run.
         .target(

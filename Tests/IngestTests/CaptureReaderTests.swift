@@ -19,7 +19,7 @@ import Testing
         let bytes = CaptureFixture.pcap(Self.records, bigEndian: bigEndian, nanoseconds: nanoseconds)
         let path = try CaptureFixture.write(bytes, name: "variant.pcap")
         let reader = try CaptureFile.open(path: path)
-        #expect(reader is StreamPcapReader)
+        #expect(reader is MappedPcapReader)
         let (packets, counters) = try CaptureFixture.readAll(reader)
         #expect(packets.count == Self.records.count)
         #expect(packets.map(\.timestamp) == Self.records.map(\.time))

@@ -12,6 +12,12 @@ static inline void medflow_prefetch(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+/// Asks the CPU to start loading the cache line holding `address` for reading (kept in every cache
+/// level). A hint only: never faults, and does nothing where the page is not mapped yet.
+static inline void medflow_prefetch_read(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 /// Compares the 16 control bytes at `control` with `tag`, 0 (empty) and 1 (deleted) at once and returns
 /// one bit per byte for each: bits 0-15 where the byte equals `tag`, bits 16-31 where it is 0, bits 32-47
 /// where it is 1 (bit i for byte i). SSE2 where the target has it (every x86-64), else a loop.

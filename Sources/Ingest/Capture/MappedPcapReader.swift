@@ -1,9 +1,11 @@
 /// Reads a classic pcap file through `mmap`: no copy, no per-packet library call.
 ///
 /// Chunks are record-aligned slices of the mapping, so several workers can decode one file at once.
-/// ``CaptureFile/open(path:)`` reads plain files with ``StreamPcapReader`` instead (cheaper than faulting
-/// in fresh pages, see there); this reader sees the whole file at once, which makes it the reference the
-/// streaming reader's resynchronisation over damaged data is tested and fuzzed against.
+/// ``CaptureFile/open(path:)`` reads every plain pcap file with it (see there why); each chunk's pages are
+/// mapped in one call before its record headers are walked (``populateMappedPages(_:_:)``), and dropped
+/// again once the chunk is decoded (``RecordChunk/releasePages()``), so resident memory stays bounded by
+/// the chunks in flight however large the file. Seeing the whole file at once also makes it the reference
+/// the streaming reader's resynchronisation over damaged data is tested and fuzzed against.
 public final class MappedPcapReader: CaptureReader {
     /// The parsed file header.
     public let header: PcapFileHeader
@@ -38,6 +40,12 @@ public final class MappedPcapReader: CaptureReader {
     public func nextChunk(targetBytes: Int) throws(ParseError) -> RecordChunk? {
         let bytes = storage.bytes
         while offset < bytes.count {
+            // The chunk's pages (and the first of the next, which its last record may reach into), mapped
+            // before the walk; a file cut short since it was opened is an error here, not a SIGBUS later.
+            if let base = storage.base,
+               !populateMappedPages(base, offset..<min(bytes.count, offset + targetBytes + Self.populateSlack)) {
+                throw .io(offset: offset, detail: "the file shrank while it was being read (truncated by another process?)")
+            }
             let scan = header.scanRecords(bytes, from: offset, targetBytes: targetBytes, baseOffset: 0)
             if scan.records > 0 {
                 let chunk = RecordChunk(storage: storage, range: offset..<scan.end, header: header, fileOffset: offset,
@@ -63,6 +71,9 @@ public final class MappedPcapReader: CaptureReader {
         }
         return nil
     }
+
+    /// Bytes mapped past a chunk's target size before its walk: its last record may end there.
+    static let populateSlack = 64 << 10
 
     /// The bytes the partial record at `at` would need.
     private func partialRecordNeed(at: Int) -> Int {

@@ -1,4 +1,5 @@
 public import FlowModel
+internal import CPrefetch
 
 /// Memory that ``RecordChunk``s point into: a mapped file or a heap buffer, released when the last
 /// chunk referring to it goes away.
@@ -33,13 +34,14 @@ public final class ChunkStorage: @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    /// Gives the pages wholly inside `range` of a mapped file back to the kernel (`MADV_DONTNEED`), so a
-    /// file read once stays out of the process's resident memory however large it is. The mapping is
-    /// private and read-only: a later read of those bytes faults them in again from the page cache, so
-    /// this never changes what is read. No effect on heap storage.
+    /// Gives the pages of `range` of a mapped file back to the kernel (`MADV_DONTNEED`,
+    /// ``releaseMappedPages(_:_:count:)``), so a file read once stays out of the process's resident
+    /// memory however large it is. The mapping is private and read-only: a later read of those bytes
+    /// faults them in again from the page cache, so this never changes what is read. No effect on heap
+    /// storage.
     func releasePages(_ range: Range<Int>) {
         guard case .unmap = release, let base else { return }
-        releaseMappedPages(base, range)
+        releaseMappedPages(base, range, count: count)
     }
 
     deinit {
@@ -272,6 +274,14 @@ extension PcapFileHeader {
             : walkRecords(bytes, from: start, targetBytes: targetBytes, baseOffset: baseOffset, swapped: false)
     }
 
+    /// How far ahead of the record header being read the walk has asked for every cache line. On a mapped
+    /// file the walk is a chain of dependent loads from memory the hardware's prefetcher does not follow
+    /// (it stops at each 4 KB page, and large records put the headers lines apart): asking for one line
+    /// 2 KB ahead took the walk from 6.5 % to 4 % of the samples on the 10 M-packet snaplen-128 capture,
+    /// but left it waiting on a full-snaplen one, where records are 630 bytes; asking for every line up
+    /// to 4 KB ahead took that capture's walk from 1 400 samples to 561 (8 KB ahead: no better).
+    static let walkPrefetchDistance = 4096
+
     /// ``scanRecords(_:from:targetBytes:baseOffset:)`` for headers in one byte order. Only the captured
     /// length and timestamp fraction are read per record; the last record's seconds once at the end.
     @inline(__always)
@@ -281,6 +291,7 @@ extension PcapFileHeader {
         var offset = start
         var records = 0
         var lastTaken = -1
+        var prefetched = start
         let end = bytes.count
         let limit = UInt32(Self.maximumRecordLength)
         let fractionLimit: UInt32 = hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000
@@ -290,6 +301,11 @@ extension PcapFileHeader {
             guard offset &+ Self.recordHeaderSize <= end else {
                 return RecordScan(end: offset, records: records, stoppedAtPartialRecord: offset < end,
                                   lastSeconds: lastSeconds())
+            }
+            let prefetchEnd = min(end, offset &+ Self.walkPrefetchDistance)
+            while prefetched < prefetchEnd {
+                medflow_prefetch_read(bytes.baseAddress! + prefetched)
+                prefetched &+= 64
             }
             var fraction = bytes.loadUnaligned(fromByteOffset: offset &+ 4, as: UInt32.self)
             var captured = bytes.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt32.self)

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import Ingest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Plain pcap files are mapped: what happens when the file is not a regular one, or changes underneath.
+@Suite struct MappedCaptureTests {
+    /// About 90 bytes a record: a few pages of records.
+    static let records = CaptureFixture.sampleRecords(count: 3_000)
+
+    @Test func aPlainPcapFileIsMappedAndReadsAsTheStreamDoes() throws {
+        let bytes = CaptureFixture.pcap(Self.records)
+        let path = try CaptureFixture.write(bytes, name: "mapped.pcap")
+        let reader = try CaptureFile.open(path: path)
+        #expect(reader is MappedPcapReader)
+        let streamed = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 4096))
+        #expect(try CaptureFixture.readAll(reader, targetBytes: 5_000).0
+            == (try CaptureFixture.readAll(streamed, targetBytes: 5_000).0))
+    }
+
+    /// A file truncated by another process after it was opened: the pages past its new end are gone, and
+    /// reading them would raise SIGBUS. The reader maps each chunk's pages before walking them, so it
+    /// finds out there and throws, naming the offset.
+    @Test func aFileTruncatedWhileItIsReadIsAnErrorNotACrash() throws {
+        let path = try CaptureFixture.write(CaptureFixture.pcap(Self.records), name: "shrinking.pcap")
+        let reader = try CaptureFile.open(path: path)
+        #expect(reader is MappedPcapReader)
+        let first = try #require(try reader.nextChunk(targetBytes: 4_096))
+        #expect(first.recordCount > 0)
+        #expect(truncate(path, 8_192) == 0)
+        let error = #expect(throws: ParseError.self) {
+            while try reader.nextChunk(targetBytes: 4_096) != nil {}
+        }
+        guard case .io(let offset, let detail)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(detail.contains("shrank") && offset >= first.range.upperBound)
+    }
+
+    /// Past the reader's check (truncated between the check and the read), the SIGBUS is caught: one line
+    /// naming the file and the byte, exit status 65. Run in a child process, which the signal ends.
+    @Test func aReadPastATruncationEndsWithOneLineNotASignal() throws {
+        let path = try CaptureFixture.write(CaptureFixture.pcap(Self.records), name: "vanishing.pcap")
+        let (mapped, size) = try mapFile(path)
+        let base = try #require(mapped)
+        defer { unmapFile(base, size) }
+        #expect(truncate(path, 0) == 0)
+        var pipeEnds: [Int32] = [0, 0]
+        #expect(pipe(&pipeEnds) == 0)
+        let child = fork()
+        if child == 0 {
+            // The child: only async-signal-safe work. Its standard error goes into the pipe.
+            dup2(pipeEnds[1], STDERR_FILENO)
+            let byte = base.load(fromByteOffset: 5_000, as: UInt8.self)  // raises SIGBUS
+            _exit(Int32(byte))  // not reached
+        }
+        close(pipeEnds[1])
+        var output = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let count = read(pipeEnds[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            output += buffer.prefix(count)
+        }
+        close(pipeEnds[0])
+        var status: Int32 = 0
+        #expect(waitpid(child, &status, 0) == child)
+        let exited = status & 0x7F == 0
+        #expect(exited && (status >> 8) & 0xFF == 65)
+        let line = String(decoding: output, as: UTF8.self)
+        #expect(line == "medflow: \(path): the file shrank while it was being read (at byte 5000; truncated by another process?)\n")
+    }
+
+    /// A named pipe cannot be mapped: it is read as a stream.
+    @Test func aPipeIsReadAsAStream() throws {
+        let bytes = CaptureFixture.pcap(Self.records)
+        let file = try CaptureFixture.write([], name: "placeholder")
+        let path = (file as NSString).deletingLastPathComponent + "/capture.fifo"
+        #expect(mkfifo(path, 0o600) == 0)
+        let writer = Thread {
+            let descriptor = open(path, O_WRONLY)
+            guard descriptor >= 0 else { return }
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                    if written <= 0 { break }
+                    offset += written
+                }
+            }
+            close(descriptor)
+        }
+        writer.start()
+        let reader = try CaptureFile.open(path: path)
+        #expect(reader is StreamPcapReader)
+        let reference = try StreamPcapReader(stream: MemoryByteStream(bytes, maximumReadSize: 4096))
+        #expect(try CaptureFixture.readAll(reader).0 == (try CaptureFixture.readAll(reference).0))
+    }
+}
