@@ -57,11 +57,11 @@ final class StepDecoder: Sendable {
             var hashed: PacketKeyHashes? = PacketKeyHashes()
             chunks[i].decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
                              filteredOut: &item.filteredOut, dns: &item.dns, keys: &hashed)
-            chunks[i].releasePages()
             item.keys = assembler.keys(for: item.batch, hashed: hashed)
             output[i] = item
         }
         if chunks.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
+        RecordChunk.releasePages(chunks)  // a step's chunks follow each other: one call, not one each
         return Array(results)
     }
 }

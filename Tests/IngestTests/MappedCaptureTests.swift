@@ -22,6 +22,39 @@ import Glibc
             == (try CaptureFixture.readAll(streamed, targetBytes: 5_000).0))
     }
 
+    /// Releasing decoded chunks, one by one or in runs (some not following each other), takes every page
+    /// of the file out of the process's resident memory, and never changes what the chunks read.
+    @Test func releasedChunksLeaveNoPagesAndReadTheSame() throws {
+        #if os(Linux)
+        let path = try CaptureFixture.write(CaptureFixture.pcap(Self.records), name: "released.pcap")
+        let reader = try MappedPcapReader(path: path)
+        var chunks: [RecordChunk] = []
+        while let chunk = try reader.nextChunk(targetBytes: 20_000) { chunks.append(chunk) }
+        #expect(chunks.count >= 8)
+        let before = chunks.map { Array($0.bytes) }
+        let base = try #require(chunks[0].storage.base)
+        #expect(try Self.residentKB(of: base) > 0)
+        // Runs as a step decoder releases them, one chunk alone, and a run with a gap in it.
+        RecordChunk.releasePages(chunks[0..<4])
+        chunks[4].releasePages()
+        RecordChunk.releasePages([chunks[5], chunks[7]] + chunks[8...] + [chunks[6]])
+        #expect(try Self.residentKB(of: base) == 0)
+        #expect(chunks.map { Array($0.bytes) } == before)
+        #endif
+    }
+
+    /// The `Rss` line of `/proc/self/smaps` for the mapping that starts at `base`.
+    static func residentKB(of base: UnsafeMutableRawPointer) throws -> Int {
+        // Read to the end: a single read of a /proc file stops at a page.
+        let file = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        let smaps = String(decoding: try #require(try file.readToEnd()), as: UTF8.self)
+        let start = String(UInt(bitPattern: base), radix: 16)
+        var lines = smaps.split(separator: "\n")[...]
+        while let line = lines.popFirst(), !line.hasPrefix(start + "-") {}
+        let rss = try #require(lines.first { $0.hasPrefix("Rss:") })
+        return try #require(Int(rss.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
     /// A file truncated by another process after it was opened: the pages past its new end are gone, and
     /// reading them would raise SIGBUS. The reader maps each chunk's pages before walking them, so it
     /// finds out there and throws, naming the offset.
