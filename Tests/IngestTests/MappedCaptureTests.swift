@@ -36,7 +36,7 @@ import Glibc
         #expect(try Self.residentKB(of: base) > 0)
         // Runs as a step decoder releases them, one chunk alone, and a run with a gap in it.
         RecordChunk.releasePages(chunks[0..<4])
-        chunks[4].releasePages()
+        RecordChunk.releasePages([chunks[4]])
         RecordChunk.releasePages([chunks[5], chunks[7]] + chunks[8...] + [chunks[6]])
         #expect(try Self.residentKB(of: base) == 0)
         #expect(chunks.map { Array($0.bytes) } == before)
@@ -118,7 +118,7 @@ import Glibc
             return false
         }
         defer { munmap(base, page) }
-        return madvise(base, page, 22) == 0
+        return madvise(base, page, madvisePopulateRead) == 0
         #else
         return false
         #endif

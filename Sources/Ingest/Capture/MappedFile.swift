@@ -61,6 +61,9 @@ func releaseMappedPages(_ base: UnsafeMutableRawPointer, _ range: Range<Int>, co
     _ = madvise(base + start, end - start, MADV_DONTNEED)
 }
 
+/// `MADV_POPULATE_READ` (Linux 5.14 on; not in every libc's headers yet).
+let madvisePopulateRead: Int32 = 22
+
 /// Maps the pages of `range` of the mapping at `base` in one call (`MADV_POPULATE_READ`, Linux 5.14 on),
 /// so that a walk over them is not interrupted by a fault every 64 KB and can prefetch ahead.
 ///
@@ -72,8 +75,7 @@ func populateMappedPages(_ base: UnsafeMutableRawPointer, _ range: Range<Int>) -
     let page = systemPageSize
     let start = range.lowerBound / page * page
     guard range.upperBound > start else { return true }
-    let populateRead: Int32 = 22  // MADV_POPULATE_READ (not in every libc's headers yet)
-    return madvise(base + start, range.upperBound - start, populateRead) == 0 || errno != EFAULT
+    return madvise(base + start, range.upperBound - start, madvisePopulateRead) == 0 || errno != EFAULT
     #else
     return true
     #endif

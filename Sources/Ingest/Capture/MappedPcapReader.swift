@@ -3,7 +3,7 @@
 /// Chunks are record-aligned slices of the mapping, so several workers can decode one file at once.
 /// ``CaptureFile/open(path:)`` reads every plain pcap file with it (see there why); each chunk's pages are
 /// mapped in one call before its record headers are walked (``populateMappedPages(_:_:)``), and dropped
-/// again once the chunk is decoded (``RecordChunk/releasePages()``), so resident memory stays bounded by
+/// again once its step is decoded (``RecordChunk/releasePages(_:)``), so resident memory stays bounded by
 /// the chunks in flight however large the file. Seeing the whole file at once also makes it the reference
 /// the streaming reader's resynchronisation over damaged data is tested and fuzzed against.
 public final class MappedPcapReader: CaptureReader {

@@ -21,13 +21,10 @@ public struct RecordChunk: Sendable {
     /// The records' bytes.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage.bytes[range]) }
 
-    /// Tells the kernel the chunk's bytes of a mapped file are no longer needed (call after decoding), so
-    /// resident memory stays bounded by the chunks in flight rather than the file's size.
-    public func releasePages() { storage.releasePages(range) }
-
-    /// Releases the pages of every chunk in `chunks` (``releasePages()``), one call for each run of chunks
-    /// that follow each other in one mapping: each call also flushes the other cores' TLBs, an
-    /// inter-processor interrupt that costs a virtual machine about 0.1 ms.
+    /// Tells the kernel the bytes of `chunks` in a mapped file are no longer needed (call after decoding
+    /// them), so resident memory stays bounded by the chunks in flight rather than the file's size. One
+    /// call for each run of chunks that follow each other in one mapping: each call also flushes the other
+    /// cores' TLBs, an inter-processor interrupt that costs a virtual machine about 0.1 ms.
     public static func releasePages(_ chunks: some Sequence<RecordChunk>) {
         var run: (storage: ChunkStorage, range: Range<Int>)?
         for chunk in chunks {
