@@ -73,6 +73,42 @@ import Testing
         #expect(abs(finding.periodicity.period - 90) <= 4.5)
     }
 
+    /// The end-of-input flush: one batch of thousands of flows (lookups prefetched several flows ahead),
+    /// most on untracked 5-tuples, shuffled. Each periodic track gets exactly its own flows' counts.
+    @Test func aLargeBatchAddsEachFlowToItsOwnTrack() throws {
+        var tracker = BurstTracker()
+        let server = Self.server
+        func client(_ i: Int) -> IPAddress { IPAddress(v4: 0x0A00_0001 | UInt32(i) << 8) }
+        var starts: [BurstStart] = []
+        for i in 0..<40 {
+            for beat in 0..<10 {
+                starts.append(BurstStart(a: client(i), b: server, aPort: UInt16(40_000 + i), bPort: 443,
+                                         proto: TransportProtocol.udp, initiatorIsB: false,
+                                         timestamp: 1_000_000_000_000 + Int64(beat) * 60_000_000_000))
+            }
+        }
+        tracker.record(starts)
+        var records: [FlowRecord] = []
+        for i in 0..<3_000 {
+            let tracked = i < 120
+            let src = tracked ? client(i % 40) : IPAddress(v4: 0x0B00_0000 | UInt32(i))
+            records.append(FlowRecord(src: src, dst: server, srcPort: UInt16(40_000 + (tracked ? i % 40 : i)), dstPort: 443,
+                                      proto: TransportProtocol.udp, firstSeen: 1_000_000_000_000,
+                                      lastSeen: 1_600_000_000_000, packetsOut: 2, bytesOut: UInt64(100 * (i % 40 + 1)),
+                                      packetsIn: 1, bytesIn: 7, endReason: .endOfInput))
+        }
+        var rng = SeededRandom(seed: 4)
+        records.shuffle(using: &rng)
+        tracker.addTotals(of: FlowBatch(records))
+        let findings = tracker.findings(detector: BeaconDetector())
+        #expect(findings.count == 40)
+        for finding in findings {
+            let i = Int(finding.key.src.low & 0xFFFF_FF00) >> 8 & 0xFF
+            #expect(finding.bytesOut == UInt64(3 * 100 * (i + 1)) && finding.bytesIn == 21)
+            #expect(finding.connectionsTotal == 9)
+        }
+    }
+
     @Test func memoryIsBoundedByTheKeyAndBurstCaps() {
         var tracker = BurstTracker(maximumKeys: 1, maximumBursts: 10)
         Self.track(Self.quicFlow(period: 15, jitter: 0, bursts: 30, seed: 1)

@@ -14,6 +14,16 @@ import Testing
         #expect(Array(store) == (0..<count).map { $0 * 3 + ($0 % 2 == 0 ? 1 : 0) })
     }
 
+    /// A prefetch is a hint: any index, in range or not, leaves the store as it was.
+    @Test func prefetchingAnyIndexChangesNothing() {
+        var store = SegmentedStore<Int>()
+        for i in 0..<(SegmentedStore<Int>.segmentSize * 2 + 3) { store.append(i) }
+        for index in [-1, 0, 5, SegmentedStore<Int>.segmentSize, store.count - 1, store.count, Int.max] {
+            store.prefetch(index)
+        }
+        #expect(Array(store) == Array(0..<(SegmentedStore<Int>.segmentSize * 2 + 3)))
+    }
+
     @Test func aCopyIsIndependent() {
         var store = SegmentedStore<Int>()
         for i in 0..<(SegmentedStore<Int>.segmentSize + 5) { store.append(i) }

@@ -170,10 +170,13 @@ public struct BurstTracker: Sendable {
                 hashes.append(canonical.hash)
             }
             for k in rows.indices {
-                if k &+ Self.prefetchDistance < rows.count {
-                    let hash = hashes[k &+ Self.prefetchDistance]
+                // Two stages: the home slot of the flow 2d ahead, then (its slot loaded by now) the track
+                // that slot names for the flow d ahead, so the track's miss is not taken at the lookup.
+                if k &+ 2 &* Self.prefetchDistance < rows.count {
+                    let hash = hashes[k &+ 2 &* Self.prefetchDistance]
                     slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & ($0.count &- 1))) }
                 }
+                if k &+ Self.prefetchDistance < rows.count { prefetchTrack(hash: hashes[k &+ Self.prefetchDistance]) }
                 let found = locate(keys[k], hash: hashes[k]).found
                 guard found >= 0 else { continue }
                 let i = Int(rows[k])
@@ -195,8 +198,17 @@ public struct BurstTracker: Sendable {
     /// Flows per block of ``addTotals(of:)``.
     static let totalsBlock = 4096
 
-    /// How many flows ahead ``addTotals(of:)`` prefetches slots.
+    /// How many flows ahead ``addTotals(of:)`` prefetches tracks (slots twice as far ahead).
     static let prefetchDistance = 8
+
+    /// Hints the CPU to load the track named by the home slot of `hash` when that slot's tag matches (the
+    /// track a lookup of the key will most likely read).
+    @inline(__always)
+    private func prefetchTrack(hash: UInt64) {
+        let entry = slots.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: hash) & ($0.count &- 1)] }
+        guard entry != 0, entry & 0xFFFF_FFFF_0000_0000 == hash & 0xFFFF_FFFF_0000_0000 else { return }
+        tracks.prefetch(Int(entry & 0xFFFF_FFFF) &- 1)
+    }
 
     /// The track of `canonical` (or -1), and the slot it is in or would go in.
     @inline(__always)

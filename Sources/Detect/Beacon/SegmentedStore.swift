@@ -1,3 +1,5 @@
+internal import CPrefetch
+
 /// An append-only array kept in fixed-size segments, so growing it never moves what it holds.
 ///
 /// A Swift array that doubles copies every element and, for a moment, holds both the old and the new
@@ -36,6 +38,18 @@ struct SegmentedStore<Element>: RandomAccessCollection {
     mutating func update<Result>(_ index: Int, _ body: (inout Element) -> Result) -> Result {
         precondition(index >= 0 && index < count, "SegmentedStore index out of range")
         return body(&segments[index >> Self.segmentShift][index & (Self.segmentSize - 1)])
+    }
+
+    /// Hints the CPU to load element `index` (every cache line of it) for writing; nothing for an index
+    /// out of range.
+    @inline(__always)
+    func prefetch(_ index: Int) {
+        guard index >= 0 && index < count else { return }
+        segments[index >> Self.segmentShift].withUnsafeBufferPointer { segment in
+            let start = UnsafeRawPointer(segment.baseAddress! + (index & (Self.segmentSize - 1)))
+            medflow_prefetch(start)
+            medflow_prefetch(start + (MemoryLayout<Element>.size - 1))
+        }
     }
 
     /// Appends `element` at index ``count``.
