@@ -103,7 +103,7 @@ import Testing
         let findings = tracker.findings(detector: BeaconDetector())
         #expect(findings.count == 40)
         for finding in findings {
-            let i = Int(finding.key.src.low & 0xFFFF_FF00) >> 8 & 0xFF
+            let i = Int(finding.key.src.low >> 8 & 0xFF)  // client(i) is 10.0.i.1
             #expect(finding.bytesOut == UInt64(3 * 100 * (i + 1)) && finding.bytesIn == 21)
             #expect(finding.connectionsTotal == 9)
         }

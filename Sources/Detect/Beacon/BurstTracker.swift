@@ -131,7 +131,7 @@ public struct BurstTracker: Sendable {
                                   firstSeen: knowsFlowStart ? min(flowStart, t) : t, lastFlowStart: flowStart)
                 if track.firstSeen != t { track.add(t, maximumBursts: maximumBursts) }
                 tracks.append(track)
-                slots[position] = hash & 0xFFFF_FFFF_0000_0000 | UInt64(tracks.count)
+                slots[position] = Self.slotWord(hash: hash, track: tracks.count &- 1)
                 if tracks.count * 2 > slots.count { grow() }
             } else {
                 untrackedBursts &+= 1
@@ -174,7 +174,7 @@ public struct BurstTracker: Sendable {
                 // that slot names for the flow d ahead, so the track's miss is not taken at the lookup.
                 if k &+ 2 &* Self.prefetchDistance < rows.count {
                     let hash = hashes[k &+ 2 &* Self.prefetchDistance]
-                    slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: hash) & ($0.count &- 1))) }
+                    slots.withUnsafeBufferPointer { medflow_prefetch($0.baseAddress! + Self.home(hash, mask: $0.count &- 1)) }
                 }
                 if k &+ Self.prefetchDistance < rows.count { prefetchTrack(hash: hashes[k &+ Self.prefetchDistance]) }
                 let found = locate(keys[k], hash: hashes[k]).found
@@ -205,22 +205,40 @@ public struct BurstTracker: Sendable {
     /// track a lookup of the key will most likely read).
     @inline(__always)
     private func prefetchTrack(hash: UInt64) {
-        let entry = slots.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: hash) & ($0.count &- 1)] }
-        guard entry != 0, entry & 0xFFFF_FFFF_0000_0000 == hash & 0xFFFF_FFFF_0000_0000 else { return }
-        tracks.prefetch(Int(entry & 0xFFFF_FFFF) &- 1)
+        let word = slots.withUnsafeBufferPointer { $0[Self.home(hash, mask: $0.count &- 1)] }
+        guard Self.slot(word, matches: hash) else { return }
+        tracks.prefetch(Self.track(in: word))
     }
+
+    /// The slot a key with hash `hash` probes first.
+    @inline(__always)
+    private static func home(_ hash: UInt64, mask: Int) -> Int { Int(truncatingIfNeeded: hash) & mask }
+
+    /// The slot word of track `index` whose key has hash `hash` (see ``slots``).
+    @inline(__always)
+    private static func slotWord(hash: UInt64, track index: Int) -> UInt64 { hash & tagBits | UInt64(index &+ 1) }
+
+    /// Whether slot word `word` names a track whose key hash has the same high 32 bits as `hash`.
+    @inline(__always)
+    private static func slot(_ word: UInt64, matches hash: UInt64) -> Bool { word != 0 && word & tagBits == hash & tagBits }
+
+    /// The track a non-empty slot word names.
+    @inline(__always)
+    private static func track(in word: UInt64) -> Int { Int(truncatingIfNeeded: word & 0xFFFF_FFFF) &- 1 }
+
+    /// The bits of a slot word that hold the key hash's high half.
+    private static let tagBits: UInt64 = 0xFFFF_FFFF_0000_0000
 
     /// The track of `canonical` (or -1), and the slot it is in or would go in.
     @inline(__always)
     private func locate(_ canonical: Canonical, hash: UInt64) -> (found: Int, position: Int) {
-        let tag = hash & 0xFFFF_FFFF_0000_0000
-        return slots.withUnsafeBufferPointer { slots in
+        slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1
-            var position = Int(truncatingIfNeeded: hash) & mask
+            var position = Self.home(hash, mask: mask)
             while slots[position] != 0 {
                 let entry = slots[position]
-                if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                    let candidate = Int(entry & 0xFFFF_FFFF) - 1
+                if Self.slot(entry, matches: hash) {
+                    let candidate = Self.track(in: entry)
                     if tracks[candidate].canonical == canonical { return (candidate, position) }
                 }
                 position = (position &+ 1) & mask
@@ -235,9 +253,9 @@ public struct BurstTracker: Sendable {
         let mask = slots.count - 1
         for index in tracks.indices {
             let hash = tracks[index].canonical.hash
-            var position = Int(truncatingIfNeeded: hash) & mask
+            var position = Self.home(hash, mask: mask)
             while slots[position] != 0 { position = (position + 1) & mask }
-            slots[position] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(index + 1)
+            slots[position] = Self.slotWord(hash: hash, track: index)
         }
     }
 
