@@ -1,8 +1,9 @@
 import Ingest
 
 /// Reads a capture's next step of record chunks on a background queue while the step before is decoded
-/// and assembled, so walking record headers (and, for compressed captures, decompressing) no longer
-/// leaves the decoding cores waiting.
+/// and assembled, so reading (walking record headers or, for a mapped pcap file, mapping its pages and
+/// guessing where chunks end; for compressed captures, decompressing) does not leave the decoding cores
+/// waiting.
 ///
 /// One step is read ahead at most: ``start()`` begins reading, ``wait()`` returns what was read. The
 /// reader is used by one task at a time, the queue's between the two calls, so its warnings are read only
@@ -27,12 +28,23 @@ final class ChunkReadAhead: @unchecked Sendable {
     private let targetBytes: Int
     private let ahead: WorkAhead<Step>
 
-    /// Creates a read-ahead of `perStep` chunks of about `targetBytes` each.
-    init(reader: any CaptureReader, perStep: Int, targetBytes: Int, background: Bool) {
+    /// Creates a read-ahead of `perStep` chunks of about `targetBytes` each; with `guessEnds`, a reader
+    /// that can guesses where chunks end (``MappedPcapReader/guessesChunkEnds``) and whoever decodes the
+    /// chunks checks the guesses, calling ``resume(after:)`` when one does not hold.
+    init(reader: any CaptureReader, perStep: Int, targetBytes: Int, background: Bool, guessEnds: Bool = false) {
         self.reader = reader
         self.perStep = perStep
         self.targetBytes = targetBytes
         ahead = WorkAhead(label: "medflow.capture.read-ahead", background: background, empty: Step())
+        if guessEnds, let mapped = reader as? MappedPcapReader { mapped.guessesChunkEnds = true }
+    }
+
+    /// After decoding a chunk whose guessed end `walk` did not confirm: drops the step read ahead, if
+    /// any, and goes on reading where the walk stopped (``MappedPcapReader/resume(at:after:)``). Call
+    /// ``start()`` next.
+    func resume(after walk: RecordWalk) {
+        _ = ahead.wait()
+        (reader as? MappedPcapReader)?.resume(at: walk.endOffset, after: walk.lastSeconds)
     }
 
     /// Starts reading the next step.

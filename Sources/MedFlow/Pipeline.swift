@@ -30,6 +30,9 @@ public struct PipelineOptions: Sendable {
     var sideBySideFlushFlows = FlowBatch.parallelGatherThreshold
     /// Flow-table slots per block of the end-of-input flush (at seven eighths full about 115 k flows, 10 MB).
     var flushBlockSlots = 1 << 17
+    /// Whether a mapped pcap file's chunk ends are guessed and checked by the decoders instead of walked
+    /// ahead of them (``MappedPcapReader/guessesChunkEnds``; tests compare both).
+    var guessChunkEnds = true
 
     /// Creates options; `workers` defaults to the core count.
     public init(inputs: [String], filter: String? = nil, workers: Int? = nil,
@@ -223,10 +226,11 @@ public final class Pipeline {
         let perStep = options.workers == 1 ? 1 : options.workers * 2
         let dnsSinks = sinks.compactMap { $0 as? any DNSAnswerSink }
         var decodedBytes: UInt64 = 0
-        // Three steps are in flight: the one after next is read (record headers walked, decompressed), the
-        // next one decoded, and this one assembled into flows.
+        // Three steps are in flight: the one after next is read (pages mapped and chunk ends guessed, or
+        // record headers walked, or decompressed), the next one decoded (its guesses checked), and this one
+        // assembled into flows.
         let ahead = ChunkReadAhead(reader: reader, perStep: perStep, targetBytes: options.chunkBytes,
-                                   background: options.workers > 1)
+                                   background: options.workers > 1, guessEnds: options.guessChunkEnds)
         let decoding = StepDecoder(decoder: decoder, filter: filter, readDNS: !dnsSinks.isEmpty, assembler: assembler,
                                    background: options.workers > 1)
         defer { _ = ahead.wait() }  // the reader is idle again before its warnings are read
@@ -255,16 +259,23 @@ public final class Pipeline {
         ahead.start()
         var step = nextStep()
         while !step.chunks.isEmpty {
-            let sizes = step.chunks.map { (records: $0.recordCount, bytes: $0.range.count) }
-            let failure = step.failure  // the chunks read before it are decoded first
+            var failure = step.failure  // the chunks read before it are decoded first
             // Only the decoder holds the chunks now: their buffers go back to the reader's pool once decoded,
             // so two steps' buffers are in use at a time (the one decoded, the one read), not three.
             step = ChunkReadAhead.Step()
-            let decoded = measure(&report.decodeSeconds) { decoding.wait() }
+            var decoded = measure(&report.decodeSeconds) { decoding.wait() }
+            // A guessed chunk end its decoding walk did not reach exactly: the chunks after it (and the step
+            // read ahead) started where no record does. Their results go; reading goes on from that walk's end.
+            if let missed = decoded.firstIndex(where: { !$0.guessedEndHolds }) {
+                decoded.removeSubrange((missed + 1)...)
+                failure = nil  // met after the dropped chunks: met again, if still there, when they are read again
+                ahead.resume(after: decoded[missed].walk)
+                ahead.start()
+            }
             let next = failure == nil ? nextStep() : ChunkReadAhead.Step()
-            for (size, result) in zip(sizes, decoded) {
-                input.records += UInt64(size.records)
-                decodedBytes += UInt64(size.bytes)
+            for result in decoded {
+                input.records += UInt64(result.walk.records)
+                decodedBytes += UInt64(result.bytes)
                 input.wireBytes += result.counters.wireBytes
                 report.decode.merge(result.counters)
                 report.filteredOut += result.filteredOut
