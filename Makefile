@@ -58,7 +58,7 @@ test: deps
 # The concurrent pipeline's tests under ThreadSanitizer (own build directory, so it does not disturb the
 # normal one): parallel decoding, sharded flow tables, sinks on background queues, parallel scoring,
 # findings encoded side by side.
-TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|FlowBatchBuilderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests|FindingWriterTests
+TSAN_TESTS ?= FlowAssemblerStepTests|FlowPairerShardingTests|WorkerCountTests|SideBySideFlushTests|FlowBatchOrderTests|FlowBatchBuilderTests|SinkFeederTests|PipelineTotalsTests|FlowInputPipelineTests|DamagedInputTests|FlowCapacityEndToEndTests|FlowAssemblerTests|BeaconDetectorTests|BeaconEndToEndTests|FindingWriterTests|GuessedChunkEndPipelineTests
 tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build/tsan --filter '$(TSAN_TESTS)'
 
