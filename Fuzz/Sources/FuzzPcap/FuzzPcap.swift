@@ -4,10 +4,11 @@ import Ingest
 
 /// libFuzzer entry point: the input is a classic pcap file.
 ///
-/// It is read twice, by the reader medflow uses for plain files (``MappedPcapReader``, over the input
-/// written to a scratch file) and by the one for decompressed streams (``StreamPcapReader``, over the
-/// input handed out in small pieces), and every record is decoded with DNS answers. When neither reader
-/// reports an error, both must have read the same records.
+/// It is read three times: by the reader medflow uses for plain files (``MappedPcapReader``, over the
+/// input written to a scratch file), walking chunk ends and guessing them as the pipeline does, and by the
+/// one for decompressed streams (``StreamPcapReader``, over the input handed out in small pieces); every
+/// record is decoded with DNS answers. When no reader reports an error, all must have read the same
+/// records, and the two mapped readings must have reported the same damage.
 ///
 /// - Parameters:
 ///   - data: The fuzzer's input.
@@ -17,8 +18,17 @@ import Ingest
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     let mapped: DecodeCounters? = TemporaryFile.withContents(input) { path in
-        guard let reader = try? MappedPcapReader(path: path) else { return nil }
-        return try? decodeAll(reader, targetBytes: 256)
+        guard let reader = try? MappedPcapReader(path: path), let guessing = try? MappedPcapReader(path: path) else {
+            return nil
+        }
+        let walked = try? decodeAll(reader, targetBytes: 256)
+        if let walked, let guessed = try? decodeAllGuessing(guessing, targetBytes: 64 + size % 300) {
+            precondition(walked.frames == guessed.frames && walked.wireBytes == guessed.wireBytes
+                         && walked.appended == guessed.appended,
+                         "walked and guessed chunk ends disagree: \(walked.frames) vs \(guessed.frames) records")
+            precondition(reader.warnings == guessing.warnings, "walked and guessed chunk ends report other damage")
+        }
+        return walked
     }
     let stream = MemoryByteStream(Array(input), maximumReadSize: 1 + size % 97)
     let streamed: DecodeCounters? = (try? StreamPcapReader(stream: stream)).flatMap { try? decodeAll($0, targetBytes: 256) }

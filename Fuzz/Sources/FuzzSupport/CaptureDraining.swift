@@ -29,3 +29,37 @@ public func decodeAll(_ reader: any CaptureReader, targetBytes: Int) throws(Pars
     _ = reader.warnings
     return total
 }
+
+/// Reads every record of `reader` as the pipeline does, with chunk ends guessed
+/// (``MappedPcapReader/guessesChunkEnds``) and each guess checked by the decoding walk: a chunk whose walk
+/// does not confirm its end is kept up to where the walk stopped, and reading resumes there. Checks the
+/// same bookkeeping as ``decodeAll(_:targetBytes:)``, with the walk's record count for a guessed chunk.
+///
+/// - Returns: The counters over every chunk.
+/// - Throws: What the reader throws.
+public func decodeAllGuessing(_ reader: MappedPcapReader, targetBytes: Int) throws(ParseError) -> DecodeCounters {
+    reader.guessesChunkEnds = true
+    let decoder = PacketDecoder(linkType: reader.linkType)
+    var total = DecodeCounters()
+    while let chunk = try reader.nextChunk(targetBytes: targetBytes) {
+        var batch = PacketBatch()
+        var counters = DecodeCounters()
+        var filtered: UInt64 = 0
+        var dns: [DNSAnswer]? = []
+        var keys: PacketKeyHashes? = PacketKeyHashes()
+        let walk = chunk.decode(with: decoder, filter: nil, into: &batch, counters: &counters, filteredOut: &filtered,
+                                dns: &dns, keys: &keys)
+        let confirmed = walk.confirmsEnd(of: chunk)
+        if chunk.guessedRecords == nil {
+            precondition(confirmed && walk.records == chunk.recordCount, "a walked chunk's walk disagrees with it")
+        } else if !confirmed {
+            reader.resume(at: walk.endOffset, after: walk.lastSeconds)
+        }
+        precondition(counters.frames == UInt64(walk.records), "a chunk decoded to more or fewer frames than it walked")
+        precondition(counters.appended + counters.skipped == counters.frames, "counters do not add up")
+        precondition(UInt64(batch.count) == counters.appended, "rows and counters disagree")
+        if let keys { precondition(keys.hashes.count == batch.count, "key hashes and rows disagree") }
+        total.merge(counters)
+    }
+    return total
+}

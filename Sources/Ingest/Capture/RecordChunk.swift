@@ -97,8 +97,8 @@ public struct RecordChunk: Sendable {
         var offset = 0
         let room = guessedRecords ?? recordCount
         // An empty batch gets the records written straight into its columns (room for every record of a
-        // walked chunk, for about twice as many as a guessed chunk holds); else, and for the records that
-        // did not fit, they are staged and appended.
+        // walked chunk, for a quarter more than a guessed chunk's first records suggest); else, and for the
+        // records that did not fit, they are staged and appended (the keys then left to the flow stage).
         if batch.isEmpty && room > 0 {
             var roomRanOut = false
             if keys == nil {
