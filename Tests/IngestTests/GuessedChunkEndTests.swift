@@ -91,21 +91,50 @@ import Testing
         }
     }
 
-    /// Records that carry pcap records in their payload mislead the guesses; each miss is caught by the
-    /// walk before it, and reading resumes at the true boundary.
-    @Test(arguments: [2_000, 7_000, 30_000])
-    func recordsInsidePayloadsMisleadGuessesAndAreCaught(targetBytes: Int) throws {
+    /// A capture whose records all carry pcap records in their payload: the guesses land inside them.
+    static func nestedCapture() throws -> String {
         let start: Int64 = 1_700_000_000_000_000_000
         let records = (0..<1_500).map { i in
             CaptureFixture.Record(time: start + Int64(i) * 1_000_000,
                                   frame: Self.frameHoldingRecords(count: 12 + i % 5, seconds: 1_700_000_000))
         }
-        let path = try CaptureFixture.write(CaptureFixture.pcap(records), name: "nested.pcap")
+        return try CaptureFixture.write(CaptureFixture.pcap(records), name: "nested.pcap")
+    }
+
+    /// Records that carry pcap records in their payload mislead the guesses; each miss is caught by the
+    /// walk before it, and reading resumes at the true boundary.
+    @Test(arguments: [2_000, 7_000, 30_000])
+    func recordsInsidePayloadsMisleadGuessesAndAreCaught(targetBytes: Int) throws {
+        let path = try Self.nestedCapture()
         let walked = try Self.walked(path, targetBytes: targetBytes)
         let (guessed, misses, guesses) = try Self.guessed(path, targetBytes: targetBytes)
         #expect(guessed == walked)
         #expect(walked.records == 1_500)
         #expect(misses > 0 && misses <= guesses)
+    }
+
+    /// Guesses that keep failing are given up on step by step: after each miss the reader walks twice as
+    /// many chunks as after the one before (1, 2, 4, … up to 64) before it guesses again.
+    @Test func afterEachMissTwiceAsManyChunksAreWalked() throws {
+        let reader = try MappedPcapReader(path: try Self.nestedCapture())
+        reader.guessesChunkEnds = true
+        var walkedRuns: [Int] = []
+        var missed = false
+        while let chunk = try reader.nextChunk(targetBytes: 600) {
+            if chunk.guessedRecords == nil {
+                if missed { walkedRuns[walkedRuns.count - 1] += 1 }
+                continue
+            }
+            let walk = Self.decode(chunk).1
+            missed = !walk.confirmsEnd(of: chunk)
+            if missed {
+                reader.resume(at: walk.endOffset, after: walk.lastSeconds)
+                walkedRuns.append(0)
+            }
+        }
+        // Every guess here misses; the last run of walked chunks is cut short by the file's end.
+        #expect(walkedRuns.count >= 9)
+        #expect(Array(walkedRuns.dropLast()) == (0..<walkedRuns.count - 1).map { min(1 << $0, 64) })
     }
 
     /// Damaged copies (overwritten words, cut or inserted bytes): guessing steps over the damage and

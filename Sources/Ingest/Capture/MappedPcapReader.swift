@@ -27,11 +27,17 @@ public final class MappedPcapReader: CaptureReader {
     /// guess (``RecordWalk/confirmsEnd(of:)``): a chunk that starts at a record boundary and whose decoding
     /// walk ends exactly at its end confirms that the next chunk starts at one too. When a walk does not
     /// (a wrong guess, damage, a record cut short), the chunks after it are dropped and reading goes on
-    /// from where that walk stopped (``resume(at:after:)``), walking the next chunk's headers as before,
+    /// from where that walk stopped (``resume(at:after:)``), walking the next chunks' headers as before,
     /// so damage is stepped over and reported exactly as without guessing.
     public var guessesChunkEnds = false
-    /// Whether the next chunk's end is walked even when guessing: the chunk after a ``resume(at:after:)``.
-    private var walkNext = false
+    /// Chunks whose ends are walked even when guessing, before guessing again: set by ``resume(at:after:)``.
+    private var chunksToWalk = 0
+    /// How many chunks the next ``resume(at:after:)`` walks: 1 after the first, twice as many after each
+    /// one after it, up to ``maximumChunksToWalk``. A file whose guesses keep failing (its records carry
+    /// pcap records everywhere: each miss throws away the rest of a step) is then read almost as by walking.
+    private var chunksToWalkAfterMiss = 1
+    /// The most chunks walked after one failed guess (256 MB at the pipeline's chunk size).
+    static let maximumChunksToWalk = 64
 
     /// Maps `path` and parses its file header.
     ///
@@ -63,11 +69,11 @@ public final class MappedPcapReader: CaptureReader {
                !populateMappedPages(base, offset..<min(bytes.count, offset + targetBytes + Self.populateSlack)) {
                 throw .io(offset: offset, detail: "the file shrank while it was being read (truncated by another process?)")
             }
-            if guessesChunkEnds && !walkNext, let chunk = guessedChunk(targetBytes: targetBytes) {
+            if guessesChunkEnds && chunksToWalk == 0, let chunk = guessedChunk(targetBytes: targetBytes) {
                 offset = chunk.range.upperBound
                 return chunk
             }
-            walkNext = false
+            chunksToWalk = max(0, chunksToWalk - 1)
             let scan = header.scanRecords(bytes, from: offset, targetBytes: targetBytes, baseOffset: 0)
             if scan.records > 0 {
                 let chunk = RecordChunk(storage: storage, range: offset..<scan.end, header: header, fileOffset: offset,
@@ -95,12 +101,14 @@ public final class MappedPcapReader: CaptureReader {
     }
 
     /// Goes on reading at `offset`, a record boundary (or damage to step over) that a decoding walk
-    /// stopped at, and walks the next chunk's headers: the chunks handed out since the one that walk
-    /// decoded are to be dropped. `lastSeconds` is the seconds field of the record before `offset`.
+    /// stopped at, and walks the next chunks' headers (one after the first call, twice as many after each
+    /// later one, up to ``maximumChunksToWalk``): the chunks handed out since the one that walk decoded are
+    /// to be dropped. `lastSeconds` is the seconds field of the record before `offset`.
     public func resume(at offset: Int, after lastSeconds: UInt32?) {
         self.offset = offset
         self.lastSeconds = lastSeconds ?? self.lastSeconds
-        walkNext = true
+        chunksToWalk = chunksToWalkAfterMiss
+        chunksToWalkAfterMiss = min(2 * chunksToWalkAfterMiss, Self.maximumChunksToWalk)
     }
 
     /// Bytes mapped past a chunk's target size before its walk: its last record may end there.
