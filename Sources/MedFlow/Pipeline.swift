@@ -275,7 +275,7 @@ public final class Pipeline {
             let next = failure == nil ? nextStep() : ChunkReadAhead.Step()
             for result in decoded {
                 input.records += UInt64(result.walk.records)
-                decodedBytes += UInt64(result.bytes)
+                decodedBytes += UInt64(result.walk.bytes)
                 input.wireBytes += result.counters.wireBytes
                 report.decode.merge(result.counters)
                 report.filteredOut += result.filteredOut

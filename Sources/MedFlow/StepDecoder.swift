@@ -22,9 +22,7 @@ final class StepDecoder: Sendable {
         /// DNS answers read, when asked for.
         var dns: [DNSAnswer]?
         /// Where the walk over the chunk's records stopped.
-        var walk = RecordWalk(endOffset: 0)
-        /// The bytes of the records read.
-        var bytes = 0
+        var walk = RecordWalk(startOffset: 0)
         /// `false` when the chunk's end was guessed and the walk did not confirm it
         /// (``RecordWalk/confirmsEnd(of:)``): the chunks after this one are to be dropped.
         var guessedEndHolds = true
@@ -65,7 +63,6 @@ final class StepDecoder: Sendable {
             let chunk = chunks[i]
             item.walk = chunk.decode(with: decoder, filter: filter, into: &item.batch, counters: &item.counters,
                                      filteredOut: &item.filteredOut, dns: &item.dns, keys: &hashed)
-            item.bytes = item.walk.endOffset - chunk.fileOffset
             item.guessedEndHolds = chunk.guessedRecords == nil || item.walk.confirmsEnd(of: chunk)
             item.keys = assembler.keys(for: item.batch, hashed: hashed)
             output[i] = item

@@ -21,9 +21,7 @@ public func decodeAll(_ reader: any CaptureReader, targetBytes: Int) throws(Pars
         var dns: [DNSAnswer]? = []
         chunk.decode(with: decoder, filter: nil, into: &batch, counters: &counters, filteredOut: &filtered,
                      dns: &dns)
-        precondition(counters.frames == UInt64(chunk.recordCount), "a chunk decoded to more or fewer frames than it holds")
-        precondition(counters.appended + counters.skipped == counters.frames, "counters do not add up")
-        precondition(UInt64(batch.count) == counters.appended, "rows and counters disagree")
+        checkBookkeeping(counters, records: chunk.recordCount, rows: batch.count)
         total.merge(counters)
     }
     _ = reader.warnings
@@ -55,11 +53,17 @@ public func decodeAllGuessing(_ reader: MappedPcapReader, targetBytes: Int) thro
         } else if !confirmed {
             reader.resume(at: walk.endOffset, after: walk.lastSeconds)
         }
-        precondition(counters.frames == UInt64(walk.records), "a chunk decoded to more or fewer frames than it walked")
-        precondition(counters.appended + counters.skipped == counters.frames, "counters do not add up")
-        precondition(UInt64(batch.count) == counters.appended, "rows and counters disagree")
+        checkBookkeeping(counters, records: walk.records, rows: batch.count)
         if let keys { precondition(keys.hashes.count == batch.count, "key hashes and rows disagree") }
         total.merge(counters)
     }
     return total
+}
+
+/// Checks one chunk's decoding: every one of its `records` records was offered to the decoder once and
+/// landed in exactly one counter, and each appended one gave one of the batch's `rows`.
+private func checkBookkeeping(_ counters: DecodeCounters, records: Int, rows: Int) {
+    precondition(counters.frames == UInt64(records), "a chunk decoded to more or fewer frames than it holds")
+    precondition(counters.appended + counters.skipped == counters.frames, "counters do not add up")
+    precondition(UInt64(rows) == counters.appended, "rows and counters disagree")
 }

@@ -65,11 +65,11 @@ public final class MappedPcapReader: CaptureReader {
         while offset < bytes.count {
             // The chunk's pages (and the first of the next, which its last record may reach into), mapped
             // before the walk; a file cut short since it was opened is an error here, not a SIGBUS later.
-            if let base = storage.base,
-               !populateMappedPages(base, offset..<min(bytes.count, offset + targetBytes + Self.populateSlack)) {
+            let mapped = min(bytes.count, offset + targetBytes + Self.populateSlack)
+            if let base = storage.base, !populateMappedPages(base, offset..<mapped) {
                 throw .io(offset: offset, detail: "the file shrank while it was being read (truncated by another process?)")
             }
-            if guessesChunkEnds && chunksToWalk == 0, let chunk = guessedChunk(targetBytes: targetBytes) {
+            if guessesChunkEnds && chunksToWalk == 0, let chunk = guessedChunk(targetBytes: targetBytes, mappedEnd: mapped) {
                 offset = chunk.range.upperBound
                 return chunk
             }
@@ -121,10 +121,10 @@ public final class MappedPcapReader: CaptureReader {
     /// The next chunk of about `targetBytes` with a guessed end (the rest of the file when no more than
     /// that is left), or `nil` when no end can be guessed inside the mapped pages (near the file's end,
     /// records too large for eight to fit, damage right here): the chunk is walked then.
-    private func guessedChunk(targetBytes: Int) -> RecordChunk? {
+    /// `mappedEnd` is where the pages mapped for the chunk end.
+    private func guessedChunk(targetBytes: Int, mappedEnd: Int) -> RecordChunk? {
         let bytes = storage.bytes
-        let mapped = min(bytes.count, offset + targetBytes + Self.populateSlack)
-        let populated = UnsafeRawBufferPointer(rebasing: bytes[..<mapped])
+        let populated = UnsafeRawBufferPointer(rebasing: bytes[..<mappedEnd])
         guard let average = header.averageRecordSize(populated, from: offset, count: Self.sizingSample) else { return nil }
         let end: Int
         if bytes.count - offset <= targetBytes {

@@ -88,6 +88,11 @@ public struct PcapFileHeader: Hashable, Sendable {
         return (seconds, fraction, captured, original)
     }
 
+    /// One more than the largest valid timestamp fraction of a record: 10⁹ with nanosecond timestamps,
+    /// else 10⁶.
+    @inlinable
+    var timestampFractionLimit: UInt32 { hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000 }
+
     /// Converts a record's timestamp fields to nanoseconds since the epoch.
     @inlinable
     func timestamp(seconds: UInt32, fraction: UInt32) -> Int64 {

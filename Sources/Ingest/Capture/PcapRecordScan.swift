@@ -65,7 +65,7 @@ extension PcapFileHeader {
         var prefetched = start
         let end = bytes.count
         let limit = UInt32(Self.maximumRecordLength)
-        let fractionLimit: UInt32 = hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000
+        let fractionLimit = timestampFractionLimit
         /// The seconds field of the last record taken, if any.
         func lastSeconds() -> UInt32? { lastTaken < 0 ? nil : recordHeader(bytes, at: lastTaken).0 }
         while offset &- start < targetBytes {
@@ -123,7 +123,7 @@ extension PcapFileHeader {
         guard offset >= 0, offset &+ Self.recordHeaderSize <= bytes.count else { return false }
         let (seconds, fraction, captured, original) = recordHeader(bytes, at: offset)
         guard captured > 0, captured <= original, original <= Self.maximumRecordLength,
-              fraction < (hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000) else { return false }
+              fraction < timestampFractionLimit else { return false }
         if let near {
             let low = near > 7 * 86_400 ? near - 7 * 86_400 : 0
             guard seconds >= low, UInt64(seconds) <= UInt64(near) + 366 * 86_400 else { return false }
@@ -197,13 +197,14 @@ extension PcapFileHeader {
     /// walked with the checks of ``scanRecords(_:from:targetBytes:baseOffset:)``; `nil` when not one
     /// whole, sane record is there.
     func averageRecordSize(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> Int? {
-        let fractionLimit: UInt32 = hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000
         var at = start
         var taken = 0
         while taken < count, at &+ Self.recordHeaderSize <= bytes.count {
             let (_, fraction, captured, _) = recordHeader(bytes, at: at)
             let next = at &+ Self.recordHeaderSize &+ Int(captured)
-            guard captured <= Self.maximumRecordLength, fraction < fractionLimit, next <= bytes.count else { break }
+            guard captured <= Self.maximumRecordLength, fraction < timestampFractionLimit, next <= bytes.count else {
+                break
+            }
             at = next
             taken &+= 1
         }

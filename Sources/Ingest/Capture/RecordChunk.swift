@@ -93,7 +93,7 @@ public struct RecordChunk: Sendable {
         counters: inout DecodeCounters, filteredOut: inout UInt64, dns: inout [DNSAnswer]?,
         keys: inout PacketKeyHashes?
     ) -> RecordWalk {
-        var walk = RecordWalk(endOffset: fileOffset)
+        var walk = RecordWalk(startOffset: fileOffset)
         var offset = 0
         let room = guessedRecords ?? recordCount
         // An empty batch gets the records written straight into its columns (room for every record of a
@@ -166,8 +166,7 @@ public struct RecordChunk: Sendable {
             ? self.bytes : UnsafeRawBufferPointer(rebasing: storage.bytes[self.range.lowerBound...])
         let stop = self.range.count
         let end = bytes.count
-        let lengthLimit = PcapFileHeader.maximumRecordLength
-        let fractionLimit: UInt32 = header.hasNanosecondTimestamps ? 1_000_000_000 : 1_000_000
+        let fractionLimit = header.timestampFractionLimit  // read once, not per record
         var position = offset
         var records = 0
         var lastSeconds = walk.lastSeconds
@@ -192,7 +191,7 @@ public struct RecordChunk: Sendable {
                         return false
                     }
                     let (seconds, fraction, captured, original) = header.recordHeader(bytes, at: position)
-                    guard captured <= lengthLimit, fraction < fractionLimit else {
+                    guard captured <= PcapFileHeader.maximumRecordLength, fraction < fractionLimit else {
                         outcome = .damaged
                         return false
                     }

@@ -14,6 +14,8 @@ public struct RecordWalk: Sendable, Equatable {
 
     /// Records read (decoded, filtered out or not decodable).
     public var records = 0
+    /// File offset of the first record read.
+    public let startOffset: Int
     /// File offset just past the last record read: where the next record begins.
     public var endOffset: Int
     /// The seconds field of the last record read, if any.
@@ -21,10 +23,14 @@ public struct RecordWalk: Sendable, Equatable {
     /// Why the walk stopped.
     public var stop = Stop.reachedEnd
 
-    /// A walk that has read nothing yet, from `endOffset`.
-    public init(endOffset: Int) {
-        self.endOffset = endOffset
+    /// A walk that has read nothing yet, from `startOffset`.
+    public init(startOffset: Int) {
+        self.startOffset = startOffset
+        endOffset = startOffset
     }
+
+    /// The bytes of the records read.
+    public var bytes: Int { endOffset - startOffset }
 
     /// Whether the walk ended exactly at `chunk`'s end, at nothing damaged: then the next chunk, if it
     /// starts there, starts at a record boundary. A chunk whose end was guessed holds exactly the records
