@@ -6,8 +6,8 @@ import Darwin
 #endif
 
 /// Zeroed memory for the flow table's slots: mapped directly (and on Linux marked for transparent huge
-/// pages) when it is large, so a table of tens of megabytes takes a few hundred page faults instead of
-/// one per 4 KB page, and is handed back to the system when freed.
+/// pages where ``HugePages/wanted``) when it is large, so a table of tens of megabytes takes a few
+/// hundred page faults instead of one per 4 KB page, and is handed back to the system when freed.
 ///
 /// Growing a flow table to 429 k flows used to fault in every 4 KB page of each doubled table; on the
 /// 10 M-packet bulk capture those faults were a tenth of the run.
@@ -28,7 +28,7 @@ struct LargeMemory {
            let mapped = mmap(nil, self.byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
            mapped != MAP_FAILED {
             #if os(Linux)
-            _ = madvise(mapped, self.byteCount, MADV_HUGEPAGE)  // a hint: ignored where THP is off
+            if HugePages.wanted { _ = madvise(mapped, self.byteCount, MADV_HUGEPAGE) }  // a hint: ignored where THP is off
             #endif
             base = mapped
             isMapped = true
