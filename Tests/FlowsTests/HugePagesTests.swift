@@ -56,4 +56,33 @@ import Testing
         try device("virtio3", id: "0x0005", features: Self.reportingFeatures)
         #expect(HugePages.virtioBalloonReportsFreePages(devices: root.path))
     }
+
+    #if os(Linux)
+    /// The kernel's flags of the mapping that holds `address` (`VmFlags` in /proc/self/smaps: `hg` is
+    /// `MADV_HUGEPAGE`), or nil where it is not found.
+    private static func vmFlags(of address: UnsafeMutableRawPointer) throws -> [Substring]? {
+        // Read to the end: /proc files report no size.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? handle.close() }
+        let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        let target = UInt(bitPattern: address)
+        var inside = false
+        for line in smaps.split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
+               let low = UInt(line[..<dash], radix: 16), let high = UInt(line[line.index(after: dash)..<space], radix: 16) {
+                inside = low <= target && target < high
+            } else if inside && line.hasPrefix("VmFlags:") {
+                return line.dropFirst("VmFlags:".count).split(separator: " ")
+            }
+        }
+        return nil
+    }
+
+    @Test func aLargeTableMappingAsksForHugePagesExactlyWhenWanted() throws {
+        let memory = LargeMemory(byteCount: 8 << 20)
+        defer { memory.deallocate() }
+        let flags = try #require(try Self.vmFlags(of: memory.base))
+        #expect(flags.contains("hg") == HugePages.wanted)
+    }
+    #endif
 }
