@@ -14,9 +14,10 @@ internal import Foundation
 /// So huge pages are asked for unless such a balloon is present. `MEDFLOW_HUGE_PAGES=1` (or `0`) in the
 /// environment decides instead: a run over many archives on such a VM pays the faults once and gains on
 /// every packet after.
-enum HugePages {
-    /// Decided once per process.
-    static let wanted: Bool = decide(
+public enum HugePages {
+    /// Whether they are asked for; decided once per process (`summary.json` reports it as the option
+    /// `huge_pages`).
+    public static let wanted: Bool = decide(
         override: ProcessInfo.processInfo.environment["MEDFLOW_HUGE_PAGES"],
         reportingBalloon: virtioBalloonReportsFreePages(devices: "/sys/bus/virtio/devices"))
 

@@ -145,6 +145,7 @@ public enum Analyzer {
         ]
         if let filter = pipeline.filter { options["filter"] = filter }
         options["input_format"] = pipeline.inputFormat.rawValue
+        options["huge_pages"] = HugePages.wanted ? "true" : "false"  // the flow table's pages: timings depend on it
         if let port = pipeline.exportPort { options["export_port"] = String(port) }
         return options
     }

@@ -1,4 +1,5 @@
 import FlowModel
+import Flows
 import Foundation
 import Ingest
 import Output
@@ -83,6 +84,8 @@ struct AnalyzerOutputTests {
         #expect(input["format"] as? String == "pcap" && input["link_type"] as? String == "EN10MB")
         #expect(input["first_seen"] as? String == "2024-02-13T14:34:38.788187000Z")
         #expect((json["peak_rss_bytes"] as? Int ?? 0) > 0)
+        let options = try #require(json["options"] as? [String: String])
+        #expect(options["huge_pages"] == (HugePages.wanted ? "true" : "false"))
         #expect(json["outputs"] as? [String: String] == ["summary": out + "/summary.json", "fanout": out + "/fanout.ndjson.zst",
                                                          "beacons": out + "/beacons.ndjson.zst"])
         #expect(json["findings"] as? [String: Int] == ["fanout": 0, "beacons": 1])
