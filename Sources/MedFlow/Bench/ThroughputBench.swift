@@ -40,6 +40,9 @@ public enum ThroughputBench {
         public var seconds: Double
         /// Its peak resident set size, from its summary.json.
         public var peakRSSBytes: UInt64
+        /// Whether its flow table asked for transparent huge pages (summary.json's `options.huge_pages`),
+        /// nil where the summary does not say.
+        public var hugePages: Bool? = nil
     }
 
     /// The measurements.
@@ -83,6 +86,12 @@ public enum ThroughputBench {
             if let low = counts.first, let high = counts.last, low != high,
                let one = medianSeconds(workers: low), let many = medianSeconds(workers: high) {
                 lines.append(String(format: "scaling: %d -> %d workers: %.2fx", low, high, one / many))
+            }
+            switch Set(runs.map(\.hugePages)) {
+            case [true]: lines.append("flow table: transparent huge pages")
+            case [false]: lines.append("flow table: 4 KB pages (a virtio balloon here reports free pages to the host, "
+                                       + "so fresh huge pages are slow; MEDFLOW_HUGE_PAGES=1 asks for them anyway)")
+            default: break
             }
             return lines
         }
@@ -162,6 +171,7 @@ public enum ThroughputBench {
               let rss = (summary["peak_rss_bytes"] as? NSNumber)?.uint64Value else {
             throw Failure(description: "bench: \(summaryPath): no peak_rss_bytes")
         }
-        return Run(workers: workers, seconds: elapsed, peakRSSBytes: rss)
+        let hugePages = ((summary["options"] as? [String: Any])?["huge_pages"] as? String).map { $0 == "true" }
+        return Run(workers: workers, seconds: elapsed, peakRSSBytes: rss, hugePages: hugePages)
     }
 }
