@@ -40,7 +40,7 @@ import Testing
                                    runs: huge.map { .init(workers: 1, seconds: 1, peakRSSBytes: 1, hugePages: $0) }).lines
         }
         #expect(report([true, true]).last == "flow table: transparent huge pages")
-        #expect(report([false]).last?.hasPrefix("flow table: 4 KB pages (a virtio balloon") == true)
+        #expect(report([false]).last?.hasPrefix("flow table: 4 KB pages (MEDFLOW_HUGE_PAGES=0, or a virtio balloon") == true)
         #expect(report([true, false]).last?.hasPrefix("flow table") == false)
         #expect(report([true, nil]).last?.hasPrefix("flow table") == false)
     }

@@ -89,8 +89,8 @@ public enum ThroughputBench {
             }
             switch Set(runs.map(\.hugePages)) {
             case [true]: lines.append("flow table: transparent huge pages")
-            case [false]: lines.append("flow table: 4 KB pages (a virtio balloon here reports free pages to the host, "
-                                       + "so fresh huge pages are slow; MEDFLOW_HUGE_PAGES=1 asks for them anyway)")
+            case [false]: lines.append("flow table: 4 KB pages (MEDFLOW_HUGE_PAGES=0, or a virtio balloon here reports free "
+                                       + "pages to the host, so fresh huge pages are slow; MEDFLOW_HUGE_PAGES=1 asks for them)")
             default: break
             }
             return lines
