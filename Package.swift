@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "CMalloc"),
         .target(name: "CMemory"),
+        .target(name: "CThread"),
 
         // MARK: - Stages
         .target(name: "FlowModel", swiftSettings: swiftSettings),
@@ -58,7 +59,7 @@ let package = Package(
         .target(name: "Synth", dependencies: ["FlowModel", "Output"], swiftSettings: swiftSettings),
         .target(
             name: "MedFlow",
-            dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output", "CMalloc"],
+            dependencies: ["FlowModel", "Ingest", "Flows", "Detect", "Synth", "Output", "CMalloc", "CThread"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "OutputTests", dependencies: ["Output", "FlowModel", "CZstd", "CLZ4"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MedFlowTests",
-            dependencies: ["MedFlow", "Ingest", "Flows", "Detect", "Synth", "Output", "FlowModel"],
+            dependencies: ["MedFlow", "Ingest", "Flows", "Detect", "Synth", "Output", "FlowModel", "CThread"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -33,6 +33,8 @@ final class StepDecoder: Sendable {
     private let readDNS: Bool
     private nonisolated(unsafe) let assembler: FlowAssembler  // keys(for:) only reads immutable state
     private let ahead: WorkAhead<[Decoded]>
+    /// Whether decoding runs beside the flow shards' threads (and yields to them: ``WorkerPriority``).
+    private let background: Bool
 
     /// Creates a step decoder for one capture.
     init(decoder: PacketDecoder, filter: PacketFilter?, readDNS: Bool, assembler: FlowAssembler, background: Bool) {
@@ -40,6 +42,7 @@ final class StepDecoder: Sendable {
         self.filter = filter
         self.readDNS = readDNS
         self.assembler = assembler
+        self.background = background
         ahead = WorkAhead(label: "medflow.capture.decode-ahead", background: background, empty: [])
     }
 
@@ -49,13 +52,14 @@ final class StepDecoder: Sendable {
     /// Waits for the step ``start(_:)`` began and returns its chunks' results (none when none was started).
     func wait() -> [Decoded] { ahead.wait() }
 
-    /// Decodes `chunks` concurrently, one task per chunk.
+    /// Decodes `chunks` concurrently, one task per chunk (in the background at ``WorkerPriority/yielding``).
     private func decode(_ chunks: [RecordChunk]) -> [Decoded] {
         let results = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: chunks.count)
         results.initialize(repeating: Decoded())
         defer { results.deinitialize(); results.deallocate() }
         nonisolated(unsafe) let output = results  // invariant: task i writes output[i] only
         let work: @Sendable (Int) -> Void = { [self] i in
+            if background { WorkerPriority.yieldToFlowShards() }
             var item = Decoded()
             item.dns = readDNS ? [] : nil
             // Each packet's key hash and orientation come out of the decoding loop itself.

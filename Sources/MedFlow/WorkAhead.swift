@@ -5,7 +5,8 @@ internal import Dispatch
 /// caller waits before it starts the next, so what the work touches is used by one thread at a time.
 ///
 /// The capture pipeline keeps two of these in flight, one reading the step after next
-/// (``ChunkReadAhead``) and one decoding the next step (``StepDecoder``).
+/// (``ChunkReadAhead``) and one decoding the next step (``StepDecoder``). Background work runs at
+/// ``WorkerPriority/yielding``: it feeds the flow shards, whose threads keep the process's priority.
 final class WorkAhead<Value: Sendable>: @unchecked Sendable {
     // @unchecked: `value` is written by the work between start(_:) and the group's leave, and read by the
     // caller after waiting on the group.
@@ -30,7 +31,10 @@ final class WorkAhead<Value: Sendable>: @unchecked Sendable {
         running = true
         guard background else { return value = work() }
         nonisolated(unsafe) let work = work  // runs on `queue` only, while the caller does not touch its state
-        queue.async(group: group) { self.value = work() }
+        queue.async(group: group) {
+            WorkerPriority.yieldToFlowShards()
+            self.value = work()
+        }
     }
 
     /// Waits for the work ``start(_:)`` began and returns its value (`empty` when none was started).
