@@ -7,8 +7,9 @@ internal import CThread
 /// On the 10 M-packet bulk capture the shard's thread is the critical path (busy 75–100 % while packets
 /// arrive), yet the scheduler shared its core fairly with the decoding tasks: in one run it sat runnable
 /// but preempted for 82 ms, against 57 ms waiting for work. At nice +5 (a third of the shard's weight) the
-/// decoders still get the other core and the shard's idle time, and the shard is preempted less: 20
-/// alternating pairs, wall −6.1 %, faster in 18 (+2: −4.5 %, +10: −5.3 %, in 12 pairs each). Raising the
+/// decoders still get the other core and the shard's idle time, and the shard is preempted less: in
+/// alternating pairs against the build before, wall −4.0 %, −4.8 % and −2.4 % (faster in 15 of 16, 12 of
+/// 16, 11 of 20), CPU unchanged; a prototype at +2 gave −4.5 %, at +10 −5.3 % (12 pairs each). Raising the
 /// others' nice value needs no privilege, unlike lowering the shard's, and never gives any thread more
 /// priority than the user started medflow with.
 enum WorkerPriority {

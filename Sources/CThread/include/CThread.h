@@ -1,8 +1,8 @@
 #ifndef MEDFLOW_CTHREAD_H
 #define MEDFLOW_CTHREAD_H
 
-/// The calling thread's nice value (Linux: each thread has its own; -20 to 19). Where threads have none of
-/// their own, the process's; 0 where neither can be read.
+/// The calling thread's nice value (Linux: each thread has its own; -20 to 19); 0 where it cannot be read
+/// or off Linux.
 int medflow_thread_nice(void);
 
 /// The process's nice value as it was started (`nice -n N medflow …`): its main thread's, whatever thread
